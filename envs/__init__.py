@@ -1,0 +1,51 @@
+"""rlkit's Gymnasium environments.
+
+Importing this package registers every env below under the ``rlkit/`` namespace, so
+``gymnasium.make("rlkit/GridWorld-v0")`` works after ``import envs`` (or without the import, as
+``gymnasium.make("envs:rlkit/GridWorld-v0")``). Entry points are strings, so registering is
+cheap: an env module (and Numba) is imported only when that env is made.
+
+Envs depend on Gymnasium, NumPy and Numba only — never on torch, ``rlkit`` or ``agents`` — so any
+Gymnasium client can use them on their own. Variants are registrations with kwargs, not subclasses.
+
+Conventions every env here follows (the CLI and the tests rely on them):
+
+* An env handles its own episode length (a constructor argument) rather than relying on a
+  ``TimeLimit`` wrapper, so that it can report episode summaries itself.
+* On the step where ``terminated or truncated`` is true, ``info["episode_metrics"]`` is a
+  ``dict[str, float]`` of episode-level numbers (e.g. ``energy_kwh``, ``sharpe``); the CLI logs
+  them to TensorBoard under ``env/<name>``.
+* Baseline policies (heuristics, solvers, oracles) are listed in ``BASELINES`` below, by env id,
+  as ``"module:factory"`` strings; see ``envs.baselines`` for the policy interface.
+"""
+
+from __future__ import annotations
+
+from gymnasium.envs.registration import register, registry
+
+# env id -> {baseline name: "module:factory"}; a factory takes the (unwrapped) env and returns
+# an `envs.baselines.Policy`. Filled in beside each env's registrations.
+BASELINES: dict[str, dict[str, str]] = {}
+
+# The ids registered by this package, in the order `rlkit envs` lists them. Tests are
+# parametrized over this tuple, so a new env is tested the moment it is registered here.
+ENV_IDS: list[str] = []
+
+
+def _register(env_id: str, entry_point: str, baselines: dict[str, str] | None = None, **kwargs) -> None:
+    # Re-importing (e.g. under pytest's importlib mode) must not warn about re-registration.
+    if env_id not in registry:
+        register(id=env_id, entry_point=entry_point, **kwargs)
+    if env_id not in ENV_IDS:
+        ENV_IDS.append(env_id)
+    if baselines:
+        BASELINES[env_id] = dict(baselines)
+
+
+# --- GridWorld (envs/gridworld.py) -------------------------------------------------------------
+
+# --- GroundhogDay (envs/groundhog.py) ----------------------------------------------------------
+
+# --- HVAC (envs/hvac.py) -----------------------------------------------------------------------
+
+# --- Trading (envs/trading.py) -----------------------------------------------------------------

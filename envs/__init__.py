@@ -49,3 +49,17 @@ def _register(env_id: str, entry_point: str, baselines: dict[str, str] | None = 
 # --- HVAC (envs/hvac.py) -----------------------------------------------------------------------
 
 # --- Trading (envs/trading.py) -----------------------------------------------------------------
+
+_TRADING_BASELINES = {"buy_and_hold": "envs.trading:buy_and_hold", "ma_crossover": "envs.trading:ma_crossover"}
+# One synthetic asset, short/flat/long.
+_register("rlkit/Trading-v0", "envs.trading:TradingEnv", _TRADING_BASELINES)
+# Target weight in [-1, 1].
+_register(
+    "rlkit/Trading-Continuous-v0", "envs.trading:TradingEnv", _TRADING_BASELINES,
+    kwargs={"action_type": "continuous"},
+)  # fmt: skip
+# Four correlated synthetic assets, target weights (gross exposure capped at 1).
+_register(
+    "rlkit/Trading-MultiAsset-v0", "envs.trading:TradingEnv", _TRADING_BASELINES,
+    kwargs={"action_type": "continuous", "n_assets": 4},
+)  # fmt: skip

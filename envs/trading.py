@@ -483,7 +483,8 @@ class TradingEnv(gym.Env):
 
     Truncation after ``episode_length`` steps (the env owns its length; no ``TimeLimit`` wrapper).
     Termination (ruin) if the portfolio value falls to ``ruin_fraction · initial_cash`` or below;
-    the reward of that step is computed at ``max(V, ruin level)`` (the account is closed out there).
+    the account is closed out at the ruin level: the reward of that step and the episode metrics
+    use ``max(V, ruin level)`` (``info["portfolio_value"]`` still shows the marked value).
     On the final step ``info["episode_metrics"]`` holds ``pnl``, ``return`` (log), ``sharpe``
     (annualized, of the per-bar log-returns, risk-free rate 0), ``max_drawdown`` (a fraction),
     ``costs``, ``fees``, ``slippage``, ``borrow`` and ``final_value``.
@@ -499,9 +500,9 @@ class TradingEnv(gym.Env):
 
     | argument | default | meaning |
     |---|---|---|
-    | ``data`` | None | a ``MarketData``; else ``csv_path``; else the synthetic market |
+    | ``data`` | None | a ``MarketData`` (give at most one of data, csv_path, synthetic arguments) |
     | ``csv_path`` | None | one CSV path, or a list (one asset each, identical dates) |
-    | ``n_assets``, ``n_bars``, ``data_seed``, ``correlation`` | 1, 3000, 0, 0.3 | the synthetic market |
+    | ``n_assets``, ``n_bars``, ``data_seed``, ``correlation`` | 1, 3000, 0, 0.3 | the synthetic market (default) |
     | ``action_type`` | ``"discrete"`` | ``"discrete"`` or ``"continuous"`` |
     | ``allow_short`` | True | shorts allowed |
     | ``window`` | 32 | rows of the observation |
@@ -540,10 +541,10 @@ class TradingEnv(gym.Env):
         *,
         data: MarketData | None = None,
         csv_path: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
-        n_assets: int = 1,
-        n_bars: int = 3000,
-        data_seed: int = 0,
-        correlation: float = 0.3,
+        n_assets: int | None = None,
+        n_bars: int | None = None,
+        data_seed: int | None = None,
+        correlation: float | None = None,
         action_type: str = "discrete",
         allow_short: bool = True,
         window: int = 32,
@@ -579,15 +580,25 @@ class TradingEnv(gym.Env):
         self.render_mode = render_mode
 
         # Market and causal features, once per env: `step` only slices them.
-        if data is not None and csv_path is not None:
-            raise ValueError("give either data or csv_path, not both")
+        synthetic = {"n_bars": n_bars, "n_assets": n_assets, "seed": data_seed, "correlation": correlation}
+        if data is not None or csv_path is not None:
+            given = [name for name, value in synthetic.items() if value is not None]
+            if (data is not None and csv_path is not None) or given:
+                raise ValueError(
+                    "give one market: data, csv_path, or the synthetic market's arguments "
+                    f"(n_assets, n_bars, data_seed, correlation); got data={data is not None}, "
+                    f"csv_path={csv_path!r} and synthetic arguments {given}"
+                )
         if data is not None:
+            if not isinstance(data, MarketData):
+                raise ValueError(f"data must be an envs.trading.MarketData, got {type(data).__name__}")
             self.market = data
         elif csv_path is not None:
             paths = [csv_path] if isinstance(csv_path, (str, os.PathLike)) else list(csv_path)
             self.market = combine_markets([load_ohlcv_csv(p) for p in paths])
         else:
-            self.market = synthetic_market(n_bars=n_bars, n_assets=n_assets, seed=data_seed, correlation=correlation)
+            defaults = {"n_bars": 3000, "n_assets": 1, "seed": 0, "correlation": 0.3}
+            self.market = synthetic_market(**{k: defaults[k] if v is None else v for k, v in synthetic.items()})
         self.n_assets = self.market.n_assets
         self._features, first_feature_bar = market_features(self.market, vol_window, ma_window)
         self.window = window
@@ -605,7 +616,11 @@ class TradingEnv(gym.Env):
                 raise ValueError("split_date has no effect with split='all'; pass split='train' or 'test'")
             cut = n
         elif split_date is not None:
-            cut = int(np.searchsorted(self.market.dates, np.datetime64(split_date, "D")))
+            try:
+                first_test_day = np.datetime64(date.fromisoformat(split_date), "D")
+            except (TypeError, ValueError):
+                raise ValueError(f"split_date must be a YYYY-MM-DD string, got {split_date!r}") from None
+            cut = int(np.searchsorted(self.market.dates, first_test_day))
         else:
             if not 0.0 < test_fraction < 1.0:
                 raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
@@ -740,11 +755,11 @@ class TradingEnv(gym.Env):
             if not self.action_space.contains(action):
                 raise self._action_error(action)
             return self._discrete_weights[np.asarray(action)] / self.n_assets
-        try:
-            target = np.array(action, dtype=np.float64)  # a copy: scaled in place below
-        except (TypeError, ValueError):
-            raise self._action_error(action) from None
-        if target.shape != self.action_space.shape or not _scale_box_target(target, self._action_low, self._action_high):
+        array = np.asarray(action)
+        if array.dtype.kind not in "iuf" or array.shape != self.action_space.shape:
+            raise self._action_error(action)
+        target = array.astype(np.float64)  # a copy: scaled in place below
+        if not _scale_box_target(target, self._action_low, self._action_high):
             raise self._action_error(action)
         return target
 

@@ -275,7 +275,8 @@ def test_ruin_terminates_and_closes_out_at_the_ruin_level():
     "env_id, bad_actions",
     [
         ("rlkit/Trading-v0", [3, -1, 1.0, np.array([1]), "long", None]),
-        ("rlkit/Trading-Continuous-v0", [np.array([1.5], np.float32), np.array([np.nan]), np.zeros(2), 0.5, "x"]),
+        ("rlkit/Trading-Continuous-v0", [np.array([1.5], np.float32), np.array([np.nan]), np.zeros(2), 0.5, "x",
+                                         ["0.5"], np.array([True])]),
         ("rlkit/Trading-MultiAsset-v0", [np.zeros(3), np.array([0, 0, 0, -1.01]), np.full(4, np.inf)]),
     ],
 )
@@ -370,6 +371,14 @@ def test_train_episodes_never_read_test_bars(split_kwargs):
         test.reset(seed=seed)
         assert test.bar_index >= cut - 1  # first fill at bar >= cut: only unseen bars are traded
     assert train.test_start_bar == test.test_start_bar
+    # An episode that runs to the last train bar: the boundary is where a one-bar leak would show.
+    whole = dict(split="train", episode_length=None, **split_kwargs)
+    obs_a, rew_a, _ = _rollout(TradingEnv(data=market, **whole), 0, 10_000, actions=[2, 0] * 5000)
+    obs_b, rew_b, _ = _rollout(
+        TradingEnv(data=_perturb_after(market, cut - 1), **whole), 0, 10_000, actions=[2, 0] * 5000
+    )
+    np.testing.assert_array_equal(obs_a, obs_b)
+    np.testing.assert_array_equal(rew_a, rew_b)
 
 
 def test_constructor_arguments_are_validated():
@@ -385,6 +394,12 @@ def test_constructor_arguments_are_validated():
         TradingEnv(split_date="1990-01-01")
     with pytest.raises(ValueError, match="fee_rate"):
         TradingEnv(fee_rate=-0.1)
+    with pytest.raises(ValueError, match="split_date must be a YYYY-MM-DD"):
+        TradingEnv(split_date="June 2005")
+    with pytest.raises(ValueError, match=r"give one market.*\['n_assets'\]"):
+        TradingEnv(data=synthetic_market(n_bars=500), n_assets=2)
+    with pytest.raises(ValueError, match="MarketData"):
+        TradingEnv(data={"close": [1, 2]})
     env = TradingEnv(episode_length=None, split="test")
     observation, _ = env.reset(seed=0)
     assert env.bar_index == env.first_bar and env.episode_length == env.last_bar - env.first_bar

@@ -464,6 +464,8 @@ class TradingEnv(gym.Env):
     close: each asset's weight (position value / portfolio value) and the cash fraction (cash /
     portfolio value; 1 when flat). Rows before the episode's start show the portfolio flat. All
     columns are clipped to [-10, 10] (the bounds are honest: they hold for every observation).
+    SB3's ``check_env`` advises against any 2-D observation; ``flatten_observation=True`` gives
+    the same numbers as a 1-D ``(window * D,)`` vector (``obs.reshape(window, D)`` undoes it).
 
     ## Rewards
 
@@ -513,6 +515,7 @@ class TradingEnv(gym.Env):
     | ``borrow_rate``, ``periods_per_year`` | 0.02, 252 | annual short borrow rate; bars per year |
     | ``vol_window``, ``ma_window`` | 20, 20 | feature look-backs |
     | ``ruin_fraction`` | 0.01 | termination level, fraction of initial cash |
+    | ``flatten_observation`` | False | observe ``(window * D,)``, the rows concatenated oldest first |
 
     ## Baselines
 
@@ -560,6 +563,7 @@ class TradingEnv(gym.Env):
         vol_window: int = 20,
         ma_window: int = 20,
         ruin_fraction: float = 0.01,
+        flatten_observation: bool = False,
     ):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
@@ -645,7 +649,10 @@ class TradingEnv(gym.Env):
             )
 
         self.n_features = self.n_assets * len(ASSET_FEATURES) + self.n_assets + 1
-        self.observation_space = spaces.Box(-OBS_CLIP, OBS_CLIP, shape=(window, self.n_features), dtype=np.float32)
+        # SB3's check_env advises against 2-D observations; flattening (rows oldest first, so
+        # `obs.reshape(window, -1)` recovers the sequence) gives a 1-D space for those who want one.
+        self._observation_shape = (window * self.n_features,) if flatten_observation else (window, self.n_features)
+        self.observation_space = spaces.Box(-OBS_CLIP, OBS_CLIP, shape=self._observation_shape, dtype=np.float32)
         low = -1.0 if allow_short else 0.0
         if action_type == "continuous":
             self.action_space = spaces.Box(low, 1.0, shape=(self.n_assets,), dtype=np.float32)
@@ -706,7 +713,7 @@ class TradingEnv(gym.Env):
         self._values[k + 1] = max(value, self.ruin_value) if terminated else value
         reward = math.log(self._values[k + 1] / self._values[k])
         truncated = self._steps == self.episode_length and not terminated
-        observation = self._obs_rows[k + 1 : k + 1 + self.window].copy()
+        observation = self._obs_rows[k + 1 : k + 1 + self.window].reshape(self._observation_shape).copy()
         info = self._info(value)
         if terminated or truncated:
             info["episode_metrics"] = self._episode_metrics()
@@ -730,7 +737,7 @@ class TradingEnv(gym.Env):
         self._obs_rows[:, : self._portfolio_col] = self._features[first_row_bar : first_row_bar + len(self._obs_rows)]
         self._obs_rows[:, self._portfolio_col :] = 0.0
         self._obs_rows[: self.window, -1] = 1.0  # all cash up to and including the start bar
-        return self._obs_rows[: self.window].copy(), self._info(self.initial_cash)
+        return self._obs_rows[: self.window].reshape(self._observation_shape).copy(), self._info(self.initial_cash)
 
     def render(self):
         if self.render_mode == "ansi":

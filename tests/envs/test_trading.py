@@ -58,6 +58,16 @@ def test_sb3_check_env(env_id):
         sb3_check_env(gym.make(env_id))
     unexpected = [str(w.message) for w in caught if SB3_SEQUENCE_ADVICE not in str(w.message)]
     assert unexpected == []
+    # Flattened, the same env passes with no warning at all, and the rows are the same numbers.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sb3_check_env(gym.make(env_id, flatten_observation=True))
+    flat, sequence = gym.make(env_id, flatten_observation=True), gym.make(env_id)
+    flat_obs, sequence_obs = flat.reset(seed=2)[0], sequence.reset(seed=2)[0]
+    assert flat_obs.shape == (sequence_obs.size,)
+    np.testing.assert_array_equal(flat_obs.reshape(sequence_obs.shape), sequence_obs)
+    action = flat.action_space.sample()
+    np.testing.assert_array_equal(flat.step(action)[0].reshape(sequence_obs.shape), sequence.step(action)[0])
 
 
 def _rollout(env, seed, n_steps, action_seed=0, actions=None):

@@ -1,0 +1,360 @@
+"""Atomic writes and checkpoint bundles: everything a run needs to continue as if never stopped.
+
+A checkpoint at step N is two files in ``<run>/checkpoints/``:
+
+* ``ckpt_<N>.zip``: the agent in SB3's zip format (weights, optimizer state, step counter, schedule
+  progress, ``_last_obs``, episode-info buffers: what ``model.save`` writes), loadable by SB3 alone;
+* ``ckpt_<N>.state``: the sidecar, written *last*, whose presence marks the checkpoint complete. It
+  holds the vec env (pickled: env copies with their RNGs and mid-episode state), the normalization
+  statistics, the replay buffer where the algorithm has one, the RNG states of Python, NumPy and
+  torch, the training callbacks' schedule, and a SHA-256 of the zip.
+
+Every file is written atomically (temp file in the same directory, flush + fsync, rename, fsync of the
+directory): a write killed midway leaves a temp file that is never read, and the previous checkpoint
+still loads. The sidecar starts with a magic string, its payload length and the payload's SHA-256, so
+a truncated or corrupted sidecar, or a zip that does not match its sidecar, is refused with a message
+naming the file. Loading a checkpoint whose spaces differ from the env's is refused with both sides
+shown.
+
+Checkpoints are pickles: load only checkpoints you trust, as with SB3's own zips.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import random
+import re
+import struct
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Iterator
+
+import numpy as np
+
+MAGIC = b"RLKIT-CHECKPOINT\x01"
+_HEADER = struct.Struct("<Q32s")  # payload length, SHA-256 of the payload
+_CKPT_RE = re.compile(r"^ckpt_(\d+)\.state$")
+STATE_VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint or model file that cannot be used (truncated, corrupted, or for another env)."""
+
+
+# --- atomic writes ----------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
+    """Open a temp file next to `path`; on a clean exit flush, fsync and rename it over `path`.
+
+    On an exception the temp file is removed and `path` is left as it was. The rename is atomic on
+    POSIX (same directory, same file system), so readers see the old file or the new one, never half.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+    _fsync_dir(path.parent)
+
+
+def atomic_write(path: str | Path, data: bytes) -> None:
+    """Write `data` to `path` atomically (see `atomic_open`)."""
+    with atomic_open(path, "wb") as handle:
+        handle.write(data)
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Makes the rename itself durable; not every platform/file system allows opening a directory.
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+# --- sidecar bundles --------------------------------------------------------------------------------
+
+
+def write_bundle(path: str | Path, payload: dict[str, Any]) -> None:
+    """Pickle `payload` (with cloudpickle, so user envs defined in scripts survive) behind a checksummed header."""
+    import cloudpickle
+
+    body = cloudpickle.dumps(payload, protocol=5)
+    header = MAGIC + _HEADER.pack(len(body), hashlib.sha256(body).digest())
+    atomic_write(path, header + body)
+
+
+def read_bundle(path: str | Path) -> dict[str, Any]:
+    """Read a bundle written by `write_bundle`; refuse (`CheckpointError`) anything truncated or altered."""
+    import pickle
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint file {str(path)!r} does not exist")
+    raw = path.read_bytes()
+    if not raw.startswith(MAGIC) or len(raw) < len(MAGIC) + _HEADER.size:
+        raise CheckpointError(f"{path}: not an rlkit checkpoint (bad header; the file is truncated or of another kind)")
+    length, digest = _HEADER.unpack_from(raw, len(MAGIC))
+    body = raw[len(MAGIC) + _HEADER.size :]
+    if len(body) != length:
+        raise CheckpointError(f"{path}: truncated checkpoint ({len(body)} of {length} payload bytes present)")
+    if hashlib.sha256(body).digest() != digest:
+        raise CheckpointError(f"{path}: corrupted checkpoint (SHA-256 of the payload does not match its header)")
+    payload = pickle.loads(body)
+    if not isinstance(payload, dict) or payload.get("version") != STATE_VERSION:
+        raise CheckpointError(f"{path}: unsupported checkpoint version {payload.get('version')!r}, expected {STATE_VERSION}")
+    return payload
+
+
+# --- RNG states -------------------------------------------------------------------------------------
+
+
+def capture_rng() -> dict[str, Any]:
+    """The global RNG states that training draws from: Python, NumPy (legacy global), torch (CPU and CUDA)."""
+    import torch
+
+    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def restore_rng(state: dict[str, Any]) -> None:
+    import torch
+
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+@contextlib.contextmanager
+def preserved_rng() -> Iterator[None]:
+    """Run a block (an evaluation, a checkpoint) without changing the global RNG streams of training."""
+    state = capture_rng()
+    try:
+        yield
+    finally:
+        restore_rng(state)
+
+
+# --- checkpoints ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A complete checkpoint on disk (its sidecar exists)."""
+
+    step: int
+    model_path: Path
+    state_path: Path
+
+
+def checkpoint_paths(directory: str | Path, step: int) -> Checkpoint:
+    directory = Path(directory)
+    return Checkpoint(step, directory / f"ckpt_{step:012d}.zip", directory / f"ckpt_{step:012d}.state")
+
+
+def list_checkpoints(directory: str | Path) -> list[Checkpoint]:
+    """Complete checkpoints in `directory`, oldest first (a zip without its sidecar is incomplete)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    found = []
+    for entry in directory.iterdir():
+        match = _CKPT_RE.match(entry.name)
+        if match:
+            found.append(checkpoint_paths(directory, int(match.group(1))))
+    return sorted(found, key=lambda c: c.step)
+
+
+def latest_checkpoint(directory: str | Path) -> Checkpoint | None:
+    found = list_checkpoints(directory)
+    return found[-1] if found else None
+
+
+def save_checkpoint(
+    model: Any,
+    vec_env: Any,
+    directory: str | Path,
+    keep: int = 3,
+    extra: dict[str, Any] | None = None,
+) -> Checkpoint:
+    """Write a checkpoint of `model` and its training env `vec_env` at ``model.num_timesteps``.
+
+    `vec_env` is the env stack rlkit built (optionally a ``VecNormalize`` over the base vec env).
+    `extra` is stored as is (e.g. the callbacks' next eval/checkpoint steps). Keeps the newest
+    `keep` checkpoints; an older one is deleted only after the new one is complete.
+    """
+    import cloudpickle
+    from stable_baselines3.common.vec_env import SubprocVecEnv
+
+    ckpt = checkpoint_paths(directory, int(model.num_timesteps))
+    buffer = io.BytesIO()
+    model.save(buffer)
+    model_bytes = buffer.getvalue()
+
+    env_bytes = None
+    if not isinstance(vec_env.unwrapped, SubprocVecEnv):  # its envs live in other processes
+        env_bytes = cloudpickle.dumps(_freeze_env(vec_env))
+
+    replay = None
+    if getattr(model, "replay_buffer", None) is not None:
+        replay_buffer = io.BytesIO()
+        model.save_replay_buffer(replay_buffer)
+        replay = replay_buffer.getvalue()
+
+    action_rng = getattr(model.action_space, "_np_random", None)
+    payload = {
+        "version": STATE_VERSION,
+        "step": ckpt.step,
+        "model_file": ckpt.model_path.name,
+        "model_sha256": hashlib.sha256(model_bytes).hexdigest(),
+        "observation_space": model.observation_space,
+        "action_space": model.action_space,
+        "env": env_bytes,
+        "replay_buffer": replay,
+        "rng": capture_rng(),
+        "action_space_rng": None if action_rng is None else action_rng.bit_generator.state,
+        "extra": dict(extra or {}),
+    }
+    atomic_write(ckpt.model_path, model_bytes)
+    write_bundle(ckpt.state_path, payload)
+
+    for old in list_checkpoints(directory)[:-keep]:
+        for path in (old.state_path, old.model_path):  # sidecar first: the pair is incomplete, never half-valid
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+    return ckpt
+
+
+def read_checkpoint(ckpt: Checkpoint) -> dict[str, Any]:
+    """Read and verify a checkpoint's sidecar and its zip's checksum; returns the sidecar payload."""
+    state = read_bundle(ckpt.state_path)
+    if not ckpt.model_path.is_file():
+        raise CheckpointError(f"{ckpt.model_path}: missing (its sidecar {ckpt.state_path.name} exists)")
+    digest = hashlib.sha256(ckpt.model_path.read_bytes()).hexdigest()
+    if digest != state["model_sha256"]:
+        raise CheckpointError(
+            f"{ckpt.model_path}: truncated or corrupted (SHA-256 {digest[:12]}… does not match "
+            f"{state['model_sha256'][:12]}… recorded in {ckpt.state_path.name})"
+        )
+    return state
+
+
+def restore_env(state: dict[str, Any], fallback: Any = None) -> Any:
+    """The training vec env stack from a checkpoint payload (`fallback` where it was not picklable)."""
+    import pickle
+
+    if state["env"] is None:
+        if fallback is None:
+            raise CheckpointError("the checkpoint holds no env state and no fresh env was given")
+        return fallback
+    return _thaw_env(pickle.loads(state["env"]))
+
+
+def normalization_of(state: dict[str, Any]) -> Any:
+    """The ``VecNormalize`` layer of a checkpoint's env stack (its statistics), or None."""
+    import pickle
+
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    if state["env"] is None:
+        return None
+    frozen = pickle.loads(state["env"])
+    while frozen[0] == "wrapper":
+        _, cls, attributes, inner = frozen
+        if issubclass(cls, VecNormalize):
+            return _thaw_env(frozen)
+        frozen = inner
+    return None
+
+
+def _freeze_env(env: Any) -> tuple:
+    # SB3's VecEnvWrappers cannot be pickled as they are (they cache their class's members, ABC data
+    # included), and VecNormalize pickles without the env it wraps; so each layer is stored as
+    # (class, attributes) and rebuilt around the layer below.
+    from stable_baselines3.common.vec_env import VecEnvWrapper
+
+    if isinstance(env, VecEnvWrapper):
+        attributes = {k: v for k, v in vars(env).items() if k not in ("venv", "class_attributes")}
+        return ("wrapper", type(env), attributes, _freeze_env(env.venv))
+    return ("base", env)
+
+
+def _thaw_env(frozen: tuple) -> Any:
+    import inspect
+
+    if frozen[0] == "base":
+        return frozen[1]
+    _, cls, attributes, inner = frozen
+    wrapper = cls.__new__(cls)
+    wrapper.__dict__.update(attributes)
+    wrapper.venv = _thaw_env(inner)
+    wrapper.class_attributes = dict(inspect.getmembers(cls))
+    return wrapper
+
+
+def restore_training_state(model: Any, state: dict[str, Any]) -> None:
+    """Put the replay buffer and the RNG states of a checkpoint back into a freshly loaded `model`.
+
+    Call it last: loading a model re-seeds the RNGs from its stored seed.
+    """
+    if state.get("replay_buffer") is not None:
+        model.load_replay_buffer(io.BytesIO(state["replay_buffer"]), truncate_last_traj=False)
+    if state.get("action_space_rng") is not None:
+        model.action_space.np_random.bit_generator.state = state["action_space_rng"]
+    env = model.get_env()
+    if env is not None:
+        # `set_random_seed` during load queued seeds for the next explicit reset; a straight run has none.
+        _clear_pending_seeds(env)
+    restore_rng(state["rng"])
+
+
+def _clear_pending_seeds(env: Any) -> None:
+    while env is not None:
+        if hasattr(env, "_reset_seeds"):
+            env._reset_seeds()
+        env = getattr(env, "venv", None)
+
+
+def check_spaces(source: str | Path, saved_obs: Any, saved_act: Any, env_obs: Any, env_act: Any, env_id: str = "the env") -> None:
+    """Refuse a model/checkpoint whose spaces differ from the env's, showing both sides."""
+    for kind, saved, current in (("observation", saved_obs, env_obs), ("action", saved_act, env_act)):
+        if saved != current:
+            raise CheckpointError(
+                f"{source} does not fit {env_id}: {kind} space {saved} (checkpoint) != {current} (env); "
+                "evaluate or resume it with the env config it was trained on"
+            )
+
+
+def verify_zip(path: str | Path) -> None:
+    """Refuse a truncated or corrupted zip (SB3 model) before handing it to SB3, naming the file."""
+    import zipfile
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"model file {str(path)!r} does not exist")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise CheckpointError(f"{path}: not a readable model zip ({exc}); the file is truncated or corrupted") from None
+    if bad is not None:
+        raise CheckpointError(f"{path}: corrupted model zip (CRC mismatch in member {bad!r})")

@@ -491,6 +491,13 @@ class TradingEnv(gym.Env):
     (annualized, of the per-bar log-returns, risk-free rate 0), ``max_drawdown`` (a fraction),
     ``costs``, ``fees``, ``slippage``, ``borrow`` and ``final_value``.
 
+    ## Rendering
+
+    ``"ansi"``: a one-line status (date, step, closes, position weights, value, PnL, costs).
+    ``"rgb_array"``: a 480×320 image; top, each asset's close since the episode start (divided by
+    its first close) with green/red marks where its target weight rose/fell; bottom, the
+    portfolio value with a grey line at the initial cash.
+
     ## Splits
 
     ``split="train"`` uses the first ``1 - test_fraction`` of the bars (or those before

@@ -729,7 +729,13 @@ def _step_kernel(
     move_table, entry_reward, terminal, is_goal, start_cells, slip_prob, max_steps, mode,  # model
     rewards, terminated, truncated, ended, success, length, final_cells,  # outputs
 ):  # fmt: skip
-    """One step of every sub-env, with the same draws in the same order as `GridWorldEnv.step`/`reset`."""
+    """One step of every sub-env, with the same draws in the same order as `GridWorldEnv.step`/`reset`.
+
+    Returns False, changing nothing, if an action is outside 0..3.
+    """
+    for i in range(actions.shape[0]):
+        if actions[i] < 0 or actions[i] > 3:
+            return False
     half = slip_prob * 0.5
     for i in range(actions.shape[0]):
         ended[i] = False
@@ -768,6 +774,7 @@ def _step_kernel(
                 steps[i] = 0
             else:
                 needs_reset[i] = True
+    return True
 
 
 @njit(cache=True)
@@ -868,13 +875,15 @@ class GridWorldVectorEnv(VectorEnv):
         length = np.empty(n, dtype=np.float64)
         final_cells = np.zeros(n, dtype=np.int64)
         env = self.env
-        resetting = self._needs_reset.copy()
-        _step_kernel(
+        if self.render_mode == "ansi":  # the text render names each sub-env's last action
+            self._last_actions = np.where(self._needs_reset, -1, actions)
+        valid = _step_kernel(
             actions, self._cells, self._steps, self._needs_reset, self._rng,
             env.move_table, env.entry_reward, env.terminal, env.is_goal, env.start_cells, env.slip_prob, env.max_steps, self._mode,
             rewards, terminated, truncated, ended, success, length, final_cells,
         )  # fmt: skip
-        self._last_actions = np.where(resetting, -1, actions)
+        if not valid:
+            raise self._action_error(actions)
         obs = self._observe(self._cells)
         if not ended.any():
             return obs, rewards, terminated, truncated, {}
@@ -911,13 +920,17 @@ class GridWorldVectorEnv(VectorEnv):
         self.env.close()
 
     def _check_actions(self, actions: Any) -> np.ndarray:
+        """Shape and dtype; the kernel checks the values (0..3) before it changes anything."""
         actions = np.asarray(actions)
-        if actions.shape != (self.num_envs,) or actions.dtype.kind not in "iu" or (actions.size and (actions.min() < 0 or actions.max() > 3)):
-            raise ValueError(
-                f"GridWorld: actions {_short(actions)} are not in the action space {self.action_space}; "
-                f"expected {self.num_envs} integers 0..3 (0 up, 1 right, 2 down, 3 left)"
-            )
+        if actions.shape != (self.num_envs,) or actions.dtype.kind not in "iu":
+            raise self._action_error(actions)
         return actions.astype(np.int64, copy=False)
+
+    def _action_error(self, actions: np.ndarray) -> ValueError:
+        return ValueError(
+            f"GridWorld: actions {_short(actions)} are not in the action space {self.action_space}; "
+            f"expected {self.num_envs} integers 0..3 (0 up, 1 right, 2 down, 3 left)"
+        )
 
     def _observe(self, cells: np.ndarray) -> np.ndarray:
         env = self.env

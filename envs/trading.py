@@ -219,7 +219,8 @@ def combine_markets(markets: Sequence[MarketData]) -> MarketData:
                 f"{other.source}: dates differ from {first.source} from row {row} on "
                 f"({len(other)} vs {len(first)} bars); multi-asset data must share exactly the same dates"
             )
-    stack = {c: np.concatenate([getattr(m, c) for m in markets], axis=1) for c in ("open", "high", "low", "close", "volume")}
+    columns = ("open", "high", "low", "close", "volume")
+    stack = {c: np.concatenate([getattr(m, c) for m in markets], axis=1) for c in columns}
     names = tuple(n for m in markets for n in m.names)
     return MarketData(dates=first.dates, **stack, names=names, source=" + ".join(m.source for m in markets))
 
@@ -430,7 +431,7 @@ class TradingEnv(gym.Env):
     ## Timing (no look-ahead)
 
     ```
-    bar t:    open_t ─────────────── close_t │ obs_t (features up to close_t), action a_t (target weights)
+    bar t:    open_t ──────── close_t │ obs_t (features up to close_t), action a_t (target weights)
     bar t+1:  open_{t+1}: rebalance to a_t's weights, filled at open_{t+1} · (1 ± slippage), fees paid,
               borrow for the shorts held through bar t+1 paid
               close_{t+1}: portfolio marked → V_{t+1};  r_{t+1} = log(V_{t+1} / V_t);  obs_{t+1}
@@ -782,7 +783,8 @@ class TradingEnv(gym.Env):
             meaning = "0 short, 1 flat, 2 long" if self.allow_short else "0 flat, 1 long"
             expected = f"an int in [0, {self.action_space.n - 1}] ({meaning})"
         elif isinstance(self.action_space, spaces.MultiDiscrete):
-            expected = f"an int array of shape {self.action_space.shape} with entries in [0, {self.action_space.nvec[0] - 1}]"
+            largest = self.action_space.nvec[0] - 1
+            expected = f"an int array of shape {self.action_space.shape} with entries in [0, {largest}]"
         else:
             expected = (
                 f"a float array of shape {self.action_space.shape} with target weights in "

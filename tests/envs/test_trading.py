@@ -142,14 +142,13 @@ def _perturb_after(market: MarketData, bar: int, seed: int = 1) -> MarketData:
     ids=["discrete", "continuous-3-assets"],
 )
 def test_no_look_ahead(kwargs):
-    market = synthetic_market(n_bars=800, n_assets=kwargs.get("n_assets", 1), seed=5)
-    env = TradingEnv(data=market, episode_length=60, **{k: v for k, v in kwargs.items() if k != "n_assets"})
+    kwargs = dict(kwargs)  # the parameter is shared between runs; do not pop from it
+    market = synthetic_market(n_bars=800, n_assets=kwargs.pop("n_assets", 1), seed=5)
+    env = TradingEnv(data=market, episode_length=60, **kwargs)
     env.reset(seed=11)
     start = env.bar_index
     t = 25  # change every bar after the one observed at step t
-    changed = TradingEnv(
-        data=_perturb_after(market, start + t), episode_length=60, **{k: v for k, v in kwargs.items() if k != "n_assets"}
-    )
+    changed = TradingEnv(data=_perturb_after(market, start + t), episode_length=60, **kwargs)
     # Never flat, so that every reward depends on its bar.
     rng = np.random.default_rng(3)
     if env.action_type == "discrete":

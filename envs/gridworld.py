@@ -100,6 +100,8 @@ ACTION_NAMES = ("up", "right", "down", "left")
 _MOVES = ((-1, 0), (0, 1), (1, 0), (0, -1))
 _DEFAULT_SIZE = {"open": 6, "four_rooms": 11, "maze": 11, "cliff": 12}
 _RENDER_TILE = 32
+_TWO_POW_M53 = 2.0**-53  # turns the top 53 bits of a uint64 into a uniform in [0, 1)
+_NO_RENDER_MODE = 'GridWorld: render() called without a render mode; make it with render_mode="ansi" or "rgb_array"'
 
 _COLOURS = {  # RGB of each cell kind in `rgb_array` renders and `rgb` observations
     FLOOR: (236, 236, 236),
@@ -161,7 +163,10 @@ def random_maze(size: int = 11, seed: int = 0) -> str:
     """
     _check_int("size", size, 3, "the side of the maze")
     if size % 2 == 0:
-        raise ValueError(f"GridWorld maze: size={size} is even; a maze needs an odd side (rooms on even cells), e.g. {size + 1}")
+        raise ValueError(
+            f"GridWorld maze: size={size} is even; "
+            f"a maze needs an odd side (rooms on even cells), e.g. {size + 1}"
+        )
     _check_int("maze_seed", seed, 0, "the seed of the maze generator")
     rng = np.random.default_rng(seed)
     grid = np.full((size, size), "#")
@@ -192,12 +197,21 @@ def random_maze(size: int = 11, seed: int = 0) -> str:
 def make_layout(layout: str = "open", size: int | None = None, maze_seed: int | None = None) -> str:
     """The ASCII text of a named layout, or `layout` itself (validated) if it is ASCII text."""
     if not isinstance(layout, str):
-        raise ValueError(f"GridWorld: layout must be a str, got {type(layout).__name__}; pass one of {LAYOUTS} or ASCII text")
+        raise ValueError(
+            f"GridWorld: layout must be a str, got {type(layout).__name__}; "
+            f"pass one of {LAYOUTS} or ASCII text"
+        )
     if "\n" in layout:
         if size is not None:
-            raise ValueError(f"GridWorld: size={size} given with an ASCII layout, whose text already fixes the size; drop size")
+            raise ValueError(
+                f"GridWorld: size={size} given with an ASCII layout, whose text already fixes the size; "
+                "drop size"
+            )
         if maze_seed is not None:
-            raise ValueError(f"GridWorld: maze_seed={maze_seed} given with an ASCII layout; maze_seed only applies to layout='maze'")
+            raise ValueError(
+                f"GridWorld: maze_seed={maze_seed} given with an ASCII layout; "
+                "maze_seed only applies to layout='maze'"
+            )
         return layout
     if layout not in LAYOUTS:
         raise ValueError(
@@ -205,7 +219,10 @@ def make_layout(layout: str = "open", size: int | None = None, maze_seed: int | 
             f"(characters {''.join(LAYOUT_CHARS)})"
         )
     if maze_seed is not None and layout != "maze":
-        raise ValueError(f"GridWorld: maze_seed={maze_seed} given with layout={layout!r}; maze_seed only applies to layout='maze'")
+        raise ValueError(
+            f"GridWorld: maze_seed={maze_seed} given with layout={layout!r}; "
+            "maze_seed only applies to layout='maze'"
+        )
     size = _DEFAULT_SIZE[layout] if size is None else size
     if layout == "open":
         return open_room(size)
@@ -228,14 +245,19 @@ def parse_layout(text: str) -> tuple[np.ndarray, np.ndarray]:
     width = len(rows[0])
     for i, row in enumerate(rows):
         if len(row) != width:
-            raise ValueError(f"GridWorld: layout row {i} has {len(row)} characters but row 0 has {width}; all rows must be equally long")
+            raise ValueError(
+                f"GridWorld: layout row {i} has {len(row)} characters but row 0 has {width}; "
+                "all rows must be equally long"
+            )
         bad = sorted(set(row) - set(LAYOUT_CHARS))
         if bad:
             raise ValueError(
-                f"GridWorld: layout row {i} ({row!r}) has unknown characters {bad}; use # wall, . floor, S start, G goal, L lava"
+                f"GridWorld: layout row {i} ({row!r}) has unknown characters {bad}; "
+                "use # wall, . floor, S start, G goal, L lava"
             )
     grid = np.array([[LAYOUT_CHARS[ch] for ch in row] for row in rows], dtype=np.uint8)
-    starts = np.array([r * width + c for r, row in enumerate(rows) for c, ch in enumerate(row) if ch == "S"], dtype=np.int64)
+    marked = [r * width + c for r, row in enumerate(rows) for c, ch in enumerate(row) if ch == "S"]
+    starts = np.array(marked, dtype=np.int64)
     if not (grid == GOAL).any():
         raise ValueError("GridWorld: the layout has no goal; mark at least one cell 'G'")
     if starts.size == 0:
@@ -286,7 +308,8 @@ def _check_int(name: str, value: Any, low: int, what: str) -> None:
 
 
 def _check_float(name: str, value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(value):
+    number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not number or not math.isfinite(value):
         raise ValueError(f"GridWorld: {name}={value!r} is not a finite number; it is {what}")
     return float(value)
 
@@ -341,7 +364,10 @@ class GridWorldEnv(gym.Env):
         self.n_cells = self.height * self.width
         slip_prob = _check_float("slip_prob", slip_prob, "the probability that a move slips sideways")
         if not 0.0 <= slip_prob < 1.0:
-            raise ValueError(f"GridWorld: slip_prob={slip_prob} is outside [0, 1); it is the probability that a move slips sideways")
+            raise ValueError(
+                f"GridWorld: slip_prob={slip_prob} is outside [0, 1); "
+                "it is the probability that a move slips sideways"
+            )
         self.slip_prob = slip_prob
         self.step_reward = _check_float("step_reward", step_reward, "the reward of every step")
         self.goal_reward = _check_float("goal_reward", goal_reward, "the reward added on entering a goal")
@@ -351,17 +377,29 @@ class GridWorldEnv(gym.Env):
         _check_int("max_steps", max_steps, 1, "the number of steps before an episode is truncated")
         self.max_steps = int(max_steps)
         if observation not in OBSERVATIONS:
-            raise ValueError(f"GridWorld: unknown observation {observation!r}; expected one of {OBSERVATIONS}")
+            raise ValueError(
+                f"GridWorld: unknown observation {observation!r}; "
+                f"expected one of {OBSERVATIONS}"
+            )
         self.observation = observation
         if view_size is not None and observation != "partial":
-            raise ValueError(f"GridWorld: view_size={view_size} given with observation={observation!r}; it only applies to observation='partial'")
+            raise ValueError(
+                f"GridWorld: view_size={view_size} given with observation={observation!r}; "
+                "it only applies to observation='partial'"
+            )
         view_size = 5 if view_size is None else view_size
         _check_int("view_size", view_size, 3, "the side of the egocentric view")
         if view_size % 2 == 0:
-            raise ValueError(f"GridWorld: view_size={view_size} is even; the egocentric view is centred on the agent, so use an odd side such as {view_size + 1}")
+            raise ValueError(
+                f"GridWorld: view_size={view_size} is even; "
+                f"the egocentric view is centred on the agent, so use an odd side such as {view_size + 1}"
+            )
         self.view_size = int(view_size)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"GridWorld: render_mode={render_mode!r} is not supported; expected None or one of {self.metadata['render_modes']}")
+            raise ValueError(
+                f"GridWorld: render_mode={render_mode!r} is not supported; "
+                f"expected None or one of {self.metadata['render_modes']}"
+            )
         self.render_mode = render_mode
 
         cells = self.grid.ravel()
@@ -434,7 +472,10 @@ class GridWorldEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[Any, dict]:
         super().reset(seed=seed)
         if options:
-            raise ValueError(f"GridWorld: reset() takes no options, got {sorted(options)}; configure the env through its constructor")
+            raise ValueError(
+                f"GridWorld: reset() takes no options, got {sorted(options)}; "
+                "configure the env through its constructor"
+            )
         if seed is not None or self._rng_state is None:
             self._rng_state = int(self.np_random.integers(0, 2**64, dtype=np.uint64))
         n = len(self._starts_list)
@@ -446,7 +487,7 @@ class GridWorldEnv(gym.Env):
 
     def render(self) -> str | np.ndarray | None:
         if self.render_mode is None:
-            gym.logger.warn('GridWorld: render() called without a render mode; make the env with render_mode="ansi" or "rgb_array"')
+            gym.logger.warn(_NO_RENDER_MODE)
             return None
         if self._cell < 0:
             raise ResetNeeded("GridWorld: call reset() before render()")
@@ -490,7 +531,8 @@ class GridWorldEnv(gym.Env):
             space = spaces.Discrete(self.n_cells)
         elif self.observation == "grid":
             space = spaces.Box(0.0, 1.0, (4, self.height, self.width), np.float32)
-            base = np.stack([self.grid == WALL, self.grid == LAVA, self.grid == GOAL, np.zeros_like(self.grid, bool)]).astype(np.float32)
+            channels = [self.grid == WALL, self.grid == LAVA, self.grid == GOAL, np.zeros_like(self.grid, bool)]
+            base = np.stack(channels).astype(np.float32)  # (4, H, W); the agent channel is set per step
         elif self.observation == "partial":
             k, half = self.view_size, self.view_size // 2
             space = spaces.Box(0.0, 1.0, (3 * k * k,), np.float32)
@@ -509,7 +551,8 @@ class GridWorldEnv(gym.Env):
             tiles = np.empty((self.n_cells, 3, t, t), dtype=np.uint8)
             for s in range(self.n_cells):
                 r, c = divmod(s, self.width)
-                tiles[s] = self._paint_agent(base[:, r * t : (r + 1) * t, c * t : (c + 1) * t].transpose(1, 2, 0)).transpose(2, 0, 1)
+                block = base[:, r * t : (r + 1) * t, c * t : (c + 1) * t].transpose(1, 2, 0)  # (t, t, 3)
+                tiles[s] = self._paint_agent(block).transpose(2, 0, 1)
         return space, table, base, tiles
 
     def _observe_onehot(self, cell: int) -> np.ndarray:
@@ -585,9 +628,6 @@ class GridWorldEnv(gym.Env):
         return "\n".join(lines) + "\n"
 
 
-_TWO_POW_M53 = 2.0**-53
-
-
 # ------------------------------------------------------------------------------------------------
 # Exact solver and the "optimal" baseline
 # ------------------------------------------------------------------------------------------------
@@ -634,7 +674,10 @@ def value_iteration(
         if delta < tol:
             break
     else:
-        raise ValueError(f"value_iteration: no convergence to tol={tol} in {max_iterations} iterations; raise max_iterations or lower gamma")
+        raise ValueError(
+            f"value_iteration: no convergence to tol={tol} in {max_iterations} iterations; "
+            "raise max_iterations or lower gamma"
+        )
     q = _action_values(values, moves, entry, continues, gamma, p)
     policy = np.where(active, np.argmax(q, axis=1), 0).astype(np.int64)
     return values, policy
@@ -692,7 +735,11 @@ _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _U30, _U27, _U31, _U11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
 _NEXT_STEP, _SAME_STEP, _DISABLED = 0, 1, 2
-_MODE_CODES = {AutoresetMode.NEXT_STEP: _NEXT_STEP, AutoresetMode.SAME_STEP: _SAME_STEP, AutoresetMode.DISABLED: _DISABLED}
+_MODE_CODES = {
+    AutoresetMode.NEXT_STEP: _NEXT_STEP,
+    AutoresetMode.SAME_STEP: _SAME_STEP,
+    AutoresetMode.DISABLED: _DISABLED,
+}
 
 
 @njit(cache=True)
@@ -834,7 +881,10 @@ class GridWorldVectorEnv(VectorEnv):
         if mask is None:
             mask = np.ones(n, dtype=np.bool_)
         elif not (isinstance(mask, np.ndarray) and mask.dtype == np.bool_ and mask.shape == (n,) and mask.any()):
-            raise ValueError(f"GridWorld: options['reset_mask'] must be a bool array of shape ({n},) with at least one True, got {_short(mask)}")
+            raise ValueError(
+                f"GridWorld: options['reset_mask'] must be a bool array of shape ({n},) with at least one True, "
+                f"got {_short(mask)}"
+            )
         if seed is None:
             seeds = [None] * n
         elif isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
@@ -843,7 +893,9 @@ class GridWorldVectorEnv(VectorEnv):
         elif isinstance(seed, (list, tuple)) and len(seed) == n:
             seeds = list(seed)
         else:
-            raise ValueError(f"GridWorld: seed={_short(seed)} is not None, an int, or a list of {n} ints/None (one per sub-env)")
+            raise ValueError(
+                f"GridWorld: seed={_short(seed)} is not None, an int, or a list of {n} ints/None (one per sub-env)"
+            )
         for i in np.flatnonzero(mask):
             if seeds[i] is not None:
                 # What GridWorldEnv.reset(seed=seeds[i]) does: np_random from the seed, then the stream from it.
@@ -875,15 +927,16 @@ class GridWorldVectorEnv(VectorEnv):
         length = np.empty(n, dtype=np.float64)
         final_cells = np.zeros(n, dtype=np.int64)
         env = self.env
-        if self.render_mode == "ansi":  # the text render names each sub-env's last action
-            self._last_actions = np.where(self._needs_reset, -1, actions)
+        last_actions = np.where(self._needs_reset, -1, actions)  # for the text render; -1: a reset step
         valid = _step_kernel(
             actions, self._cells, self._steps, self._needs_reset, self._rng,
-            env.move_table, env.entry_reward, env.terminal, env.is_goal, env.start_cells, env.slip_prob, env.max_steps, self._mode,
+            env.move_table, env.entry_reward, env.terminal, env.is_goal, env.start_cells,
+            env.slip_prob, env.max_steps, self._mode,
             rewards, terminated, truncated, ended, success, length, final_cells,
         )  # fmt: skip
         if not valid:
             raise self._action_error(actions)
+        self._last_actions = last_actions
         obs = self._observe(self._cells)
         if not ended.any():
             return obs, rewards, terminated, truncated, {}
@@ -905,7 +958,7 @@ class GridWorldVectorEnv(VectorEnv):
 
     def render(self) -> tuple[str | np.ndarray, ...] | None:
         if self.render_mode is None:
-            gym.logger.warn('GridWorld: render() called without a render mode; make the env with render_mode="ansi" or "rgb_array"')
+            gym.logger.warn(_NO_RENDER_MODE)
             return None
         if self._cells[0] < 0:
             raise ResetNeeded("GridWorld: call reset() before render()")

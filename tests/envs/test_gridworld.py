@@ -424,3 +424,27 @@ def test_make_vec_uses_the_batched_env_at_scale():
             ended += infos["_episode_metrics"].sum()
             np.testing.assert_array_equal(infos["_episode_metrics"], terminated | truncated)
     assert ended > 100
+
+
+# --- learnability of the default env (the CLI's default `rlkit train` is PPO on it) -----------------
+
+
+@pytest.mark.slow
+def test_ppo_learns_the_default_room_to_the_optimum():
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.env_util import make_vec_env
+
+    env_id = "rlkit/GridWorld-v0"
+    model = PPO("MlpPolicy", make_vec_env(env_id, n_envs=4, seed=0), n_steps=256, batch_size=64, seed=0, device="cpu")
+    model.learn(30_000)
+    env = gym.make(env_id)
+    returns = []
+    for seed in range(5):
+        obs, _ = env.reset(seed=seed)
+        total, done = 0.0, False
+        while not done:
+            obs, reward, terminated, truncated, _ = env.step(int(model.predict(obs, deterministic=True)[0]))
+            total += reward
+            done = terminated or truncated
+        returns.append(total)
+    np.testing.assert_allclose(returns, optimal_return(env), atol=1e-9)

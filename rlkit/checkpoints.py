@@ -339,7 +339,7 @@ def check_spaces(source: str | Path, saved_obs: Any, saved_act: Any, env_obs: An
     for kind, saved, current in (("observation", saved_obs, env_obs), ("action", saved_act, env_act)):
         if saved != current:
             raise CheckpointError(
-                f"{source} does not fit {env_id}: {kind} space {saved} (checkpoint) != {current} (env); "
+                f"{source} does not fit {env_id}: {kind} space {saved} (saved in {Path(source).name}) != {current} (env); "
                 "evaluate or resume it with the env config it was trained on"
             )
 

@@ -33,6 +33,13 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescrip
     """Shows every option's default and keeps the description's line breaks."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors are one line on stderr (what is wrong and where to read more), exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _available_commands() -> dict[str, tuple[str, str]]:
     """Commands whose module exists; a command whose issue has not landed yet is not offered."""
     available = {}
@@ -43,13 +50,13 @@ def _available_commands() -> dict[str, tuple[str, str]]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="rlkit",
         description="rlkit: train, evaluate and inspect RL agents on Gymnasium environments.",
         formatter_class=_HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"rlkit {_version()}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module_name, help_) in _available_commands().items():
         module = importlib.import_module(module_name)
         p = sub.add_parser(

@@ -205,8 +205,9 @@ PRESETS: dict[tuple[str, str], dict[str, Any]] = {
             "ent_coef": 0.01,
         },
         "n_envs": 16,
-        "total_steps": 100_000,
-        "eval": {"every": 10_000, "episodes": 20},
+        "total_steps": 50_000,
+        "eval": {"every": 5_000, "episodes": 20},
+        "checkpoint_every": 10_000,
     },
     ("ppo", "CartPole-v1"): {
         "algo_kwargs": {
@@ -330,12 +331,12 @@ def save_config(config: ExperimentConfig, path: str | Path) -> None:
     atomic_write(path, config.to_yaml().encode())
 
 
-def field_help(model: type[BaseModel], name: str) -> str:
+def field_help(model: type[BaseModel], name: str, note: str = "") -> str:
     """The description and default of a schema field, for ``--help`` texts."""
     field = model.model_fields[name]
-    description = (field.description or "").split("\n\n")[0].replace("\n", " ")
+    description = (field.description or "").split("\n\n")[0].replace("\n", " ").replace("``", "")
     default = field.get_default(call_default_factory=True)
-    return f"{description} (default: {default})"
+    return f"{description} (default: {default}{note})".replace("%", "%%")
 
 
 # --- error messages ---------------------------------------------------------------------------------

@@ -293,7 +293,7 @@ class Evaluator:
             "std_reward": float(returns.std()),
             "mean_ep_length": float(lengths.mean()),
             "episodes": n,
-            "seed": self.seed,
+            "eval_seed": self.seed,
             "deterministic": self.deterministic,
             "returns": returns.tolist(),
         }
@@ -305,10 +305,12 @@ class Evaluator:
 
 
 def format_metrics(metrics: dict[str, Any]) -> str:
-    """``mean return 0.93 ± 0.02 over 20 episodes (mean length 12.3); env/steps_to_goal 12.1``."""
+    """``mean return 0.93 ± 0.02 over 20 episodes (seeds 1000-1019; mean length 12.3); env/success 1``."""
+    first, n = metrics["eval_seed"], metrics["episodes"]
+    std = metrics["std_reward"] if abs(metrics["std_reward"]) > 1e-9 else 0.0  # not 2.2e-16 for equal returns
     text = (
-        f"mean return {metrics['mean_reward']:.4g} ± {metrics['std_reward']:.3g} over {metrics['episodes']} "
-        f"episodes (mean length {metrics['mean_ep_length']:.4g})"
+        f"mean return {metrics['mean_reward']:.4g} ± {std:.3g} over {n} episodes "
+        f"(seeds {first}-{first + n - 1}; mean length {metrics['mean_ep_length']:.4g})"
     )
     env_metrics = [f"{k} {v:.4g}" for k, v in metrics.items() if k.startswith("env/")]
     return text + ("; " + ", ".join(env_metrics) if env_metrics else "")
@@ -500,7 +502,16 @@ def _learn(
     from stable_baselines3.common.callbacks import CallbackList
     from stable_baselines3.common.vec_env import VecNormalize
 
-    from rlkit.tb import EnvMetricsCallback, HParamsCallback, NanGuard, PeriodicEval, TrainingStatus, log_eval
+    from rlkit.tb import (
+        EnvMetricsCallback,
+        HParamsCallback,
+        NanGuard,
+        PeriodicEval,
+        TrainingDiverged,
+        TrainingStatus,
+        first_non_finite_parameter,
+        log_eval,
+    )
 
     status = TrainingStatus()
     normalize = env if isinstance(env, VecNormalize) else None
@@ -528,6 +539,15 @@ def _learn(
                 reset_num_timesteps=fresh,
                 progress_bar=progress_bar,
             )
+    except TrainingDiverged:
+        pass  # status says where and why
+    except ValueError as exc:
+        # NaN weights usually surface inside SB3's update first, as torch's distribution check failing.
+        bad = first_non_finite_parameter(model)
+        if bad is None:
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        status.stop("diverged", f"non-finite weights in policy.{bad} at step {model.num_timesteps} ({first})")
     except KeyboardInterrupt:
         hard_stop = True
         status.stop("interrupted", f"stopped at once at step {model.num_timesteps}")
@@ -635,11 +655,13 @@ def resume(
     on_eval: Callable[[int, dict[str, Any]], bool | None] | None = None,
     progress_bar: bool = False,
     handle_signals: bool = True,
+    on_start: Callable[[Path, int], None] | None = None,
 ) -> RunResult:
     """Continue a run from its newest checkpoint to its configured ``total_steps``, as if never stopped:
     weights, optimizer, step counter and schedules, normalization, replay buffer, env state and RNG
     states all come from the checkpoint, and TensorBoard events continue the same step axis (events
-    after the checkpoint, from the run that stopped, are purged)."""
+    after the checkpoint, from the run that stopped, are purged). `on_start(run_dir, step)` is called
+    once the checkpoint is loaded; the other arguments are `train`'s."""
     from agents import get_algo
 
     from rlkit.tb import make_logger
@@ -669,6 +691,8 @@ def resume(
         logger = make_logger(run_dir, purge_step=ckpt.step + 1)
         restore_pending_logs(logger, state["extra"].get("logger"))
         model.set_logger(logger)
+        if on_start is not None:
+            on_start(run_dir, ckpt.step)
         return _learn(model, env, config, run_dir, False, list(callbacks), on_eval, progress_bar, handle_signals)
     finally:
         env.close()

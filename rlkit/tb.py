@@ -49,11 +49,16 @@ class TrainingStatus:
             self.stopped, self.message = reason, message
 
 
+class TrainingDiverged(Exception):
+    """Raised by `NanGuard` at a rollout boundary: the policy must not act (or be saved) with non-finite weights."""
+
+
 class NanGuard(BaseCallback):
     """Stop training at the first NaN/inf in observations, rewards, the losses SB3 logs, or the weights.
 
-    Observations and rewards are checked every step; losses and weights after every update (at the
-    start of the next rollout, before any checkpoint of that step is written).
+    Observations and rewards are checked every step (``on_step`` returns False); losses and weights
+    after every update, at the start of the next rollout, before any checkpoint of that step is
+    written and before the policy acts again (raises `TrainingDiverged`, which ``rlkit.runs`` catches).
     """
 
     def __init__(self, status: TrainingStatus):
@@ -70,11 +75,11 @@ class NanGuard(BaseCallback):
         for key, value in self.logger.name_to_value.items():
             if key.startswith("train/") and isinstance(value, (float, int, np.floating)) and not math.isfinite(value):
                 self.status.stop("diverged", f"non-finite loss {key} = {value} at step {step}")
-                return
-        for name, param in self.model.policy.named_parameters():
-            if not bool(param.detach().isfinite().all()):
-                self.status.stop("diverged", f"non-finite weights in policy.{name} at step {step} (after an update)")
-                return
+                raise TrainingDiverged(self.status.message)
+        bad = first_non_finite_parameter(self.model)
+        if bad is not None:
+            self.status.stop("diverged", f"non-finite weights in policy.{bad} at step {step} (after an update)")
+            raise TrainingDiverged(self.status.message)
 
     def _on_step(self) -> bool:
         if self.status.stopped:
@@ -95,6 +100,14 @@ class NanGuard(BaseCallback):
             where = "at reset" if at_reset else f"at step {self.model.num_timesteps}"
             name = f"{what}[{key!r}]" if key else what
             self.status.stop("diverged", f"non-finite {name} ({array.reshape(len(array), -1)[tuple(bad)]}) from env copy {bad[0]} {where}")
+
+
+def first_non_finite_parameter(model: Any) -> str | None:
+    """Name of the first policy parameter holding a NaN/inf, or None."""
+    for name, param in model.policy.named_parameters():
+        if not bool(param.detach().isfinite().all()):
+            return name
+    return None
 
 
 class EnvMetricsCallback(BaseCallback):

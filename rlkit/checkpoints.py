@@ -344,8 +344,11 @@ def check_spaces(source: str | Path, saved_obs: Any, saved_act: Any, env_obs: An
             )
 
 
-def verify_zip(path: str | Path) -> None:
-    """Refuse a truncated or corrupted zip (SB3 model) before handing it to SB3, naming the file."""
+def verify_zip(path: str | Path, required: tuple[str, ...] = ("data",)) -> None:
+    """Refuse a truncated or corrupted zip (SB3 model) before handing it to SB3, naming the file.
+
+    `required` members must be present: a truncated SB3 zip can still parse as a zip, because the
+    torch files inside it are zips themselves and end in their own directory record."""
     import zipfile
 
     path = Path(path)
@@ -354,7 +357,10 @@ def verify_zip(path: str | Path) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             bad = archive.testzip()
+            missing = [name for name in required if name not in archive.namelist()]
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise CheckpointError(f"{path}: not a readable model zip ({exc}); the file is truncated or corrupted") from None
+    if missing:
+        raise CheckpointError(f"{path}: not a readable model zip (no {', '.join(missing)} member); the file is truncated or corrupted")
     if bad is not None:
         raise CheckpointError(f"{path}: corrupted model zip (CRC mismatch in member {bad!r})")

@@ -105,16 +105,10 @@ def _print_table(header: list[str], rows: list[list]) -> None:
     Console(width=max(100, width)).print(table)
 
 
-def _plot(curves: dict, png: str, title: str | None) -> None:
-    import io
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def group_curves(curves: dict) -> list[dict]:
+    """Runs grouped by config-except-seed: ``[{label, runs, tags, steps, mean, std}]``, every run
+    interpolated (linearly) onto the union of the group's steps up to the last step all of them reached."""
     import numpy as np
-
-    from rlkit.checkpoints import atomic_write
 
     groups: dict[str, list] = {}
     labels: dict[str, str] = {}
@@ -122,25 +116,40 @@ def _plot(curves: dict, png: str, title: str | None) -> None:
         key, label = group_key(run_dir)
         groups.setdefault(key, []).append(curve)
         labels[key] = label
-    taken: dict[str, int] = {}
-    fig, ax = plt.subplots(figsize=(8, 5))
+    out, taken = [], {}
     for key, members in groups.items():
-        tags = {tag for tag, _, _ in members}
         end = min(int(steps[-1]) for _, steps, _ in members)
         grid = np.unique(np.concatenate([steps[steps <= end] for _, steps, _ in members]))
         values = np.stack([np.interp(grid, steps, vals) for _, steps, vals in members])  # (runs, steps)
-        mean, std = values.mean(axis=0), values.std(axis=0)
         label = labels[key]
         taken[label] = taken.get(label, 0) + 1
         if taken[label] > 1:
             label = f"{label} (config {taken[label]})"
-        label += f" — {len(members)} run{'s' if len(members) > 1 else ''}"
-        if len(tags) > 1:
-            label += f" [{', '.join(sorted(tags))}]"
-        (line,) = ax.plot(grid, mean, label=label)
-        if len(members) > 1:
-            ax.fill_between(grid, mean - std, mean + std, color=line.get_color(), alpha=0.2)
-    all_tags = sorted({tag for curve in curves.values() for tag in [curve[0]]})
+        tags = sorted({tag for tag, _, _ in members})
+        out.append({"label": label, "runs": len(members), "tags": tags, "steps": grid,
+                    "mean": values.mean(axis=0), "std": values.std(axis=0)})  # fmt: skip
+    return out
+
+
+def _plot(curves: dict, png: str, title: str | None) -> None:
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from rlkit.checkpoints import atomic_write
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for group in group_curves(curves):
+        label = f"{group['label']} — {group['runs']} run{'s' if group['runs'] > 1 else ''}"
+        if len(group["tags"]) > 1:
+            label += f" [{', '.join(group['tags'])}]"
+        (line,) = ax.plot(group["steps"], group["mean"], label=label)
+        if group["runs"] > 1:
+            ax.fill_between(group["steps"], group["mean"] - group["std"], group["mean"] + group["std"], color=line.get_color(), alpha=0.2)
+    all_tags = sorted({curve[0] for curve in curves.values()})
     ax.set_xlabel("env steps")
     ax.set_ylabel(", ".join(all_tags))
     ax.set_title(title or ", ".join(all_tags))

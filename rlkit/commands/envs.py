@@ -4,7 +4,7 @@
   rlkit envs --episodes 0        names only (no episodes run)
 
 Baselines are the heuristics, exact solvers and oracles in envs.BASELINES (plus a uniform random
-policy); episode i of each is reset with seed i. Train on any id with `rlkit train ALGO ID`.
+policy, seeded 0); episode i of each is reset with seed i. Train on any id with `rlkit train ALGO ID`.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     import envs
-    from envs.baselines import load_baseline, run_episodes
+    from envs.baselines import RandomPolicy, load_baseline, run_episodes
 
     if args.episodes < 0:
         raise ValueError(f"--episodes must be 0 (names only) or a positive integer, got {args.episodes}")
@@ -59,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
             baselines = []
             for name in ["random", *envs.BASELINES.get(env_id, {})]:
                 if args.episodes:
-                    returns = run_episodes(env, load_baseline(env_id, name, env), args.episodes, seed=0)
+                    # A seeded random policy, so that the table is the same every time.
+                    policy = RandomPolicy(env, seed=0) if name == "random" else load_baseline(env_id, name, env)
+                    returns = run_episodes(env, policy, args.episodes, seed=0)
                     baselines.append(f"{name} {returns.mean():.3g}")
                 else:
                     baselines.append(name)

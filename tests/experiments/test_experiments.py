@@ -1,0 +1,33 @@
+"""Every experiments/*.yaml reaches the score it claims in the steps it claims (slow: `pytest -m slow`)."""
+
+from pathlib import Path
+
+import pytest
+
+from rlkit.config import load_config
+
+EXPERIMENTS = sorted((Path(__file__).resolve().parents[2] / "experiments").glob("*.yaml"))
+
+
+def test_every_experiment_parses_and_states_what_it_reaches():
+    assert EXPERIMENTS, "experiments/ holds no YAML"
+    for path in EXPERIMENTS:
+        config = load_config(path)
+        assert config.expected is not None, f"{path.name}: no expected: {{score, steps}}"
+        assert config.expected.steps == config.total_steps, f"{path.name}: expected.steps must be the total_steps it trains for"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(3600)
+@pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
+def test_experiment_reaches_its_expected_score(path, tmp_path):
+    from rlkit.runs import train
+
+    config = load_config(path, [f"logdir={tmp_path}", "device=cpu"])
+    result = train(config, handle_signals=False)
+    assert result.status == "finished", result.message
+    assert result.steps >= config.expected.steps
+    assert result.metrics["mean_reward"] >= config.expected.score, (
+        f"{path.name}: mean return {result.metrics['mean_reward']:.4g} < expected {config.expected.score} "
+        f"after {result.steps} steps"
+    )

@@ -157,6 +157,14 @@ def make_env(env_config: Any, render_mode: str | None = None, monitor: bool = Fa
     return env
 
 
+def _make_env_in_worker(env_config: Any) -> Any:
+    # Ctrl-C reaches the whole process group; a SubprocVecEnv worker that died of it would take the
+    # run down before the main process could checkpoint. The main process decides when to stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    return make_env(env_config, None, True)
+
+
 def make_vec_env(config: ExperimentConfig) -> Any:
     """The training env stack: ``n_envs`` copies as an SB3 ``VecEnv``, with ``VecNormalize`` on top when
     configured. Not yet seeded: building the agent seeds copy i with ``seed + i``.
@@ -182,8 +190,10 @@ def make_vec_env(config: ExperimentConfig) -> Any:
             raise ValueError(f"{config.env.id} rejected env kwargs {dict(config.env.kwargs)}: {exc}") from None
     if env is None:
         make_env(config.env).close()  # fail here, in this process, on bad kwargs or wrappers
-        cls = SubprocVecEnv if mode == "subproc" else DummyVecEnv
-        env = cls([partial(make_env, config.env, None, True)] * config.n_envs)
+        if mode == "subproc":
+            env = SubprocVecEnv([partial(_make_env_in_worker, config.env)] * config.n_envs)
+        else:
+            env = DummyVecEnv([partial(make_env, config.env, None, True)] * config.n_envs)
     norm = config.env.normalize
     if norm.obs or norm.reward:
         gamma = float(config.algo_kwargs.get("gamma", 0.99))
@@ -205,6 +215,21 @@ def env_spaces(config: ExperimentConfig) -> tuple[Any, Any]:
         venv.close()
 
 
+def _check_device(device: str) -> None:
+    import torch
+
+    if device == "auto":
+        return
+    try:
+        parsed = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"device {device!r} is not a torch device; expected auto, cpu, cuda or cuda:N") from None
+    if parsed.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r}: CUDA is not available on this machine; use cpu or auto")
+    if parsed.type == "cuda" and parsed.index is not None and parsed.index >= torch.cuda.device_count():
+        raise ValueError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+
+
 def validate(config: ExperimentConfig) -> Any:
     """Everything about `config` that needs imports, checked before anything is written.
 
@@ -213,6 +238,7 @@ def validate(config: ExperimentConfig) -> Any:
     that does not fit the env's action space."""
     from agents import algos_for, get_algo
 
+    _check_device(config.device)
     resolve_env_id(config.env.id)
     algo = get_algo(config.algo)
     env = make_env(config.env)
@@ -683,6 +709,12 @@ def resume(
         verify_zip(ckpt.model_path)
         model = algo.load(ckpt.model_path, env, config.device)
         restore_training_state(model, state)
+        if state["env"] is None:
+            # A SubprocVecEnv's copies live in other processes and are not checkpointed: they restart
+            # their episodes here (seeded from the step, so that a resume is still reproducible).
+            print(f"rlkit: {config.env.vectorization} env state is not checkpointed; episodes restart on resume", file=sys.stderr)
+            env.seed(config.seed + ckpt.step)
+            model._last_obs = None
         if model.num_timesteps >= config.total_steps and (run_dir / METRICS_FILE).is_file():
             metrics = json.loads((run_dir / METRICS_FILE).read_text())
             return RunResult(run_dir, "finished", int(model.num_timesteps), metrics,

@@ -86,6 +86,7 @@ BAD_TRAIN = {
     "bad-wrapper": (["ppo", "CartPole-v1", "--wrapper", "NoSuchWrapper"], "'NoSuchWrapper' is not in gymnasium.wrappers"),
     "bad-set": (["ppo", "CartPole-v1", "--set", "novalue"], "expected KEY=VALUE"),
     "missing-config": (["--config", "no/such.yaml"], "config file 'no/such.yaml' does not exist"),
+    "bad-device": (["ppo", "CartPole-v1", "--device", "gpu0"], "device 'gpu0' is not a torch device"),
     "rejected-by-sb3": (["ppo", "CartPole-v1", "--algo-kwargs", "batch_size=1"], "PPO rejected the config"),
 }
 

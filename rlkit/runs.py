@@ -279,11 +279,14 @@ class Evaluator:
     `normalize_from`: the training ``VecNormalize`` (or a saved one) whose observation statistics are
     used, frozen."""
 
+    MAX_STEPS = 1_000_000  # per evaluation: an env without a time limit must not hang training
+
     def __init__(self, config: ExperimentConfig, episodes: int | None = None, seed: int | None = None,
                  deterministic: bool | None = None, normalize_from: Any = None):  # fmt: skip
         from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
         self.episodes = episodes or config.eval.episodes
+        self.env_id = config.env.id
         self.seed = config.eval.seed if seed is None else seed
         self.deterministic = config.eval.deterministic if deterministic is None else deterministic
         self.env = DummyVecEnv([partial(make_env, config.env, None, True)] * self.episodes)
@@ -305,7 +308,9 @@ class Evaluator:
         self.env.seed(self.seed)
         obs = self.env.reset()
         state, starts = None, np.ones(n, dtype=bool)
-        while not finished.all():
+        for _ in range(self.MAX_STEPS):
+            if finished.all():
+                break
             actions, state = model.predict(obs, state=state, episode_start=starts, deterministic=self.deterministic)
             obs, _, dones, infos = self.env.step(actions)
             starts = dones
@@ -314,6 +319,11 @@ class Evaluator:
                 returns[i], lengths[i] = infos[i]["episode"]["r"], infos[i]["episode"]["l"]
                 for name, value in (infos[i].get("episode_metrics") or {}).items():
                     metrics.setdefault(name, []).append(float(value))
+        else:
+            raise ValueError(
+                f"evaluation: {int((~finished).sum())} of {n} episodes of {self.env_id} did not end within "
+                f"{self.MAX_STEPS:,} steps; give the env a time limit (e.g. --env-kwargs max_episode_steps=1000)"
+            )
         out: dict[str, Any] = {
             "mean_reward": float(returns.mean()),
             "std_reward": float(returns.std()),

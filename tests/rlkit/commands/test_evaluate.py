@@ -78,3 +78,11 @@ def test_eval_refuses_other_spaces_and_corrupted_models(tmp_path, capsys):
     assert err.startswith(f"rlkit eval: error: {model}: not a readable model zip") and err.count("\n") == 1
     assert main(["eval", str(tmp_path / "nope")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_episodes_that_never_end_are_an_error_not_a_hang(cartpole_run, capsys, monkeypatch):
+    from rlkit.runs import Evaluator
+
+    monkeypatch.setattr(Evaluator, "MAX_STEPS", 5)
+    assert main(["eval", str(cartpole_run)]) == 2
+    assert "did not end within 5 steps; give the env a time limit" in capsys.readouterr().err

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import numpy as np
+from stable_baselines3.common.callbacks import BaseCallback
 
 from rlkit.checkpoints import (
     Checkpoint,
@@ -49,7 +50,6 @@ from rlkit.checkpoints import (
     latest_checkpoint,
     normalization_of,
     preserved_rng,
-    read_bundle,
     read_checkpoint,
     restore_env,
     restore_training_state,
@@ -427,46 +427,39 @@ def load_agent(run_dir: str | Path, device: str = "auto", env_kwargs: dict[str, 
 # --- training ---------------------------------------------------------------------------------------
 
 
-class CheckpointCallback:
+class CheckpointCallback(BaseCallback):
     """Checkpoints at rollout boundaries (``on_rollout_start``): every `every` steps, and when a signal
     asked training to stop (then stop). A boundary is the one point where SB3's state is complete
     without the rollout buffer, so resuming from it equals never having stopped."""
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-        # Built lazily so that importing rlkit.runs does not import SB3.
-        from stable_baselines3.common.callbacks import BaseCallback
+    def __init__(self, status: Any, env: Any, directory: Path, every: int, keep: int):
+        super().__init__()
+        self.status, self.env, self.directory, self.every, self.keep = status, env, directory, every, keep
+        self.next_at: int | None = None
 
-        class _CheckpointCallback(BaseCallback):
-            def __init__(self, status: Any, env: Any, directory: Path, every: int, keep: int):
-                super().__init__()
-                self.status, self.env, self.directory, self.every, self.keep = status, env, directory, every, keep
-                self.next_at = 0
+    def _on_training_start(self) -> None:
+        step = self.model.num_timesteps
+        self.next_at = (step // self.every + 1) * self.every if self.every else None
 
-            def _on_training_start(self) -> None:
-                step = self.model.num_timesteps
-                self.next_at = (step // self.every + 1) * self.every if self.every else None
+    def _on_rollout_start(self) -> None:
+        if self.status.stopped:
+            return
+        step = self.model.num_timesteps
+        signalled = self.status.stop_signal is not None
+        due = self.next_at is not None and step >= self.next_at
+        if not (signalled or due):
+            return
+        with preserved_rng():
+            extra = {"logger": pending_logs(self.logger)}
+            self.status.last_checkpoint = save_checkpoint(self.model, self.env, self.directory, self.keep, extra)
+        if due:
+            self.next_at = (step // self.every + 1) * self.every
+        if signalled:
+            name = signal.Signals(self.status.stop_signal).name
+            self.status.stop("interrupted", f"{name} at step {step}: checkpoint saved")
 
-            def _on_rollout_start(self) -> None:
-                if self.status.stopped:
-                    return
-                step = self.model.num_timesteps
-                signalled = self.status.stop_signal is not None
-                due = self.next_at is not None and step >= self.next_at
-                if not (signalled or due):
-                    return
-                with preserved_rng():
-                    extra = {"logger": pending_logs(self.logger)}
-                    self.status.last_checkpoint = save_checkpoint(self.model, self.env, self.directory, self.keep, extra)
-                if due:
-                    self.next_at = (step // self.every + 1) * self.every
-                if signalled:
-                    name = signal.Signals(self.status.stop_signal).name
-                    self.status.stop("interrupted", f"{name} at step {step}: checkpoint saved")
-
-            def _on_step(self) -> bool:
-                return self.status.stopped is None
-
-        return _CheckpointCallback(*args, **kwargs)
+    def _on_step(self) -> bool:
+        return self.status.stopped is None
 
 
 @contextlib.contextmanager
@@ -614,7 +607,8 @@ def _learn(
             return result
         # Finished: a final checkpoint (to extend the run later), the model, the final evaluation.
         if last is None or last.step != step:
-            result.checkpoint = save_checkpoint(model, env, checkpoint_dir, config.keep_checkpoints)
+            extra = {"logger": pending_logs(model.logger)}
+            result.checkpoint = save_checkpoint(model, env, checkpoint_dir, config.keep_checkpoints, extra)
         buffer = io.BytesIO()
         model.save(buffer)
         atomic_write(run_dir / MODEL_FILE, buffer.getvalue())
@@ -738,9 +732,3 @@ def resume(
         return _learn(model, env, config, run_dir, False, list(callbacks), on_eval, progress_bar, handle_signals)
     finally:
         env.close()
-
-
-def checkpoint_spaces(path: str | Path) -> tuple[Any, Any]:
-    """(observation, action) space recorded in a checkpoint sidecar."""
-    state = read_bundle(path)
-    return state["observation_space"], state["action_space"]

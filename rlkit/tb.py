@@ -67,6 +67,8 @@ class NanGuard(BaseCallback):
 
     def _on_training_start(self) -> None:
         self._check_array("observation", self.model._last_obs, at_reset=True)
+        if self.status.stopped:
+            raise TrainingDiverged(self.status.message)  # before the policy acts on it
 
     def _on_rollout_start(self) -> None:
         if self.status.stopped:

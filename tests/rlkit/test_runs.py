@@ -168,6 +168,12 @@ def test_user_env_by_module_prefix_with_metrics_and_hparams(tmp_path, user_env):
     assert b"algo_kwargs.n_steps" in experiment and b"eval/mean_reward" in experiment
 
 
+def test_nan_observation_at_reset_stops_before_acting(tmp_path, user_env):
+    config = _config(tmp_path, "algo=ppo", f"env.id={user_env}", "env.kwargs.nan_obs_at=0", "algo_kwargs={n_steps: 16, batch_size: 32}")
+    result = train(config)
+    assert result.status == "diverged" and "non-finite observation" in result.message and "at reset" in result.message
+
+
 @pytest.mark.parametrize("fault, source", [("nan_reward_at", "reward"), ("nan_obs_at", "observation")])
 def test_nan_from_env_stops_with_step_and_source(tmp_path, user_env, fault, source):
     config = _config(tmp_path, "algo=ppo", f"env.id={user_env}", f"env.kwargs.{fault}=100", "checkpoint_every=32",

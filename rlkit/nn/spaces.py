@@ -1,0 +1,229 @@
+"""Gymnasium spaces as encoders see them: preprocessing, flat sizes, and a safe serial form.
+
+Preprocessing follows stable-baselines3's ``preprocess_obs`` exactly (images in [0, 255] as
+uint8 are divided by 255, ``Discrete`` becomes a one-hot, ``MultiDiscrete`` concatenated
+one-hots, everything else a float cast), so that an rlkit encoder sees the same numbers whether
+it is called on raw observations (``encoder(obs)``) or inside an SB3 policy, which preprocesses
+before its features extractor (``encoder.forward_preprocessed(obs)``). One deliberate
+difference: a ``Discrete``/``MultiDiscrete`` with a non-zero ``start`` is shifted to 0 before the
+one-hot (SB3 ignores ``start``). The version here also accepts any number of leading dims
+(``(B, T, *shape)`` for sequence encoders), which SB3's does not.
+
+``space_to_dict``/``space_from_dict`` store a space as plain lists and numbers, so that encoder
+checkpoints load with ``torch.load(weights_only=True)`` (no pickled objects).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+import torch.nn.functional as F
+from gymnasium import spaces
+
+SUPPORTED_SPACES = "Box, Discrete, MultiDiscrete, MultiBinary, or a Dict of these"
+
+
+def describe_space(space: gym.Space) -> str:
+    """One short line naming a space: its class, shape and dtype (no bound arrays)."""
+    if isinstance(space, spaces.Box):
+        low, high = np.unique(space.low), np.unique(space.high)
+        bounds = f"[{low[0]:g}, {high[0]:g}]" if low.size == 1 and high.size == 1 else "[per-dim bounds]"
+        return f"Box(shape={space.shape}, dtype={space.dtype}, bounds={bounds})"
+    if isinstance(space, spaces.Discrete):
+        start = f", start={int(space.start)}" if int(space.start) else ""
+        return f"Discrete({int(space.n)}{start})"
+    if isinstance(space, spaces.MultiDiscrete):
+        return f"MultiDiscrete({space.nvec.tolist()})"
+    if isinstance(space, spaces.MultiBinary):
+        return f"MultiBinary({space.n})"
+    if isinstance(space, spaces.Dict):
+        return "Dict(" + ", ".join(f"{k}: {describe_space(s)}" for k, s in space.spaces.items()) + ")"
+    return repr(space)
+
+
+def check_supported(space: gym.Space) -> None:
+    """Raise a one-line ``ValueError`` for a space rlkit's encoders cannot read."""
+    if isinstance(space, spaces.Dict):
+        for sub in space.spaces.values():
+            check_supported(sub)
+        return
+    if isinstance(space, spaces.MultiDiscrete) and space.nvec.ndim != 1:
+        raise ValueError(
+            f"got {describe_space(space)} with a {space.nvec.ndim}-D nvec; expected a 1-D MultiDiscrete; "
+            "flatten it with gymnasium.wrappers.FlattenObservation"
+        )
+    if not isinstance(space, (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)):
+        raise ValueError(
+            f"got observation space {space!r}; rlkit encoders read {SUPPORTED_SPACES}; "
+            "convert it with a Gymnasium observation wrapper (e.g. FlattenObservation)"
+        )
+
+
+def is_image_space(space: gym.Space) -> bool:
+    """SB3's test: a 3-D uint8 ``Box`` with bounds exactly [0, 255] (channel count not checked)."""
+    return (
+        isinstance(space, spaces.Box)
+        and len(space.shape) == 3
+        and space.dtype == np.uint8
+        and bool(np.all(space.low == 0))
+        and bool(np.all(space.high == 255))
+    )
+
+
+def flat_dim(space: gym.Space) -> int:
+    """Size of the preprocessed observation once flattened (one-hots count their width)."""
+    if isinstance(space, spaces.Box):
+        return int(np.prod(space.shape))
+    if isinstance(space, spaces.Discrete):
+        return int(space.n)
+    if isinstance(space, spaces.MultiDiscrete):
+        return int(space.nvec.sum())
+    if isinstance(space, spaces.MultiBinary):
+        return int(np.prod(space.shape))
+    if isinstance(space, spaces.Dict):
+        return sum(flat_dim(s) for s in space.spaces.values())
+    check_supported(space)
+    raise AssertionError("unreachable")
+
+
+def preprocessed_shape(space: gym.Space) -> tuple[int, ...]:
+    """Per-observation shape after ``preprocess`` (not defined for ``Dict``)."""
+    if isinstance(space, (spaces.Box, spaces.MultiBinary)):
+        return tuple(space.shape)
+    if isinstance(space, (spaces.Discrete, spaces.MultiDiscrete)):
+        return (flat_dim(space),)
+    raise ValueError(f"got {describe_space(space)}; preprocessed_shape takes a non-Dict space")
+
+
+def obs_as_tensor(obs: Any, device: torch.device | str | None = None) -> Any:
+    """NumPy arrays (or dicts of them) to tensors, keeping the dtype; tensors pass through."""
+    if isinstance(obs, dict):
+        return {k: obs_as_tensor(v, device) for k, v in obs.items()}
+    if isinstance(obs, torch.Tensor):
+        return obs if device is None else obs.to(device)
+    return torch.as_tensor(np.asarray(obs), device=device)
+
+
+def preprocess(obs: Any, space: gym.Space, normalize_images: bool = True) -> Any:
+    """Raw observations ``(*lead, *space.shape)`` to float tensors, as SB3's ``preprocess_obs``.
+
+    ``Box``: float (uint8 images in [0, 255] divided by 255 when ``normalize_images``);
+    ``Discrete``: ``(*lead, n)`` one-hot; ``MultiDiscrete``: ``(*lead, sum(nvec))``;
+    ``MultiBinary``: float; ``Dict``: a dict of the above, per key.
+    """
+    if isinstance(space, spaces.Dict):
+        if not isinstance(obs, dict):
+            raise ValueError(f"got a {type(obs).__name__} for a Dict space; expected a dict with keys {list(space.spaces)}")
+        missing = [k for k in space.spaces if k not in obs]
+        if missing:
+            raise ValueError(f"observation dict lacks keys {missing}; the space has keys {list(space.spaces)}")
+        return {k: preprocess(obs[k], s, normalize_images) for k, s in space.spaces.items()}
+    obs = obs_as_tensor(obs)
+    if isinstance(space, spaces.Box):
+        if normalize_images and is_image_space(space):
+            return obs.float() / 255.0
+        return obs.float()
+    if isinstance(space, spaces.Discrete):
+        return F.one_hot(obs.long() - int(space.start), num_classes=int(space.n)).float()
+    if isinstance(space, spaces.MultiDiscrete):
+        index = obs.long() - torch.as_tensor(space.start, dtype=torch.long, device=obs.device)
+        one_hots = [F.one_hot(index[..., i], num_classes=int(n)) for i, n in enumerate(space.nvec)]
+        return torch.cat(one_hots, dim=-1).float()
+    if isinstance(space, spaces.MultiBinary):
+        return obs.float()
+    check_supported(space)
+    raise AssertionError("unreachable")
+
+
+def flatten_preprocessed(x: Any, space: gym.Space, n_lead: int) -> torch.Tensor:
+    """A preprocessed observation (``preprocess``'s output) as ``(*lead, flat_dim(space))``.
+
+    ``Dict`` keys are concatenated in the space's key order, as SB3's ``CombinedExtractor`` does.
+    """
+    if isinstance(space, spaces.Dict):
+        return torch.cat([flatten_preprocessed(x[k], s, n_lead) for k, s in space.spaces.items()], dim=-1)
+    return x.reshape(*x.shape[:n_lead], -1)
+
+
+def batch_size_of(obs: Any, space: gym.Space) -> int:
+    if isinstance(space, spaces.Dict):
+        return batch_size_of(obs[next(iter(space.spaces))], space[next(iter(space.spaces))])
+    return int(obs.shape[0])
+
+
+def check_obs_shape(obs: Any, space: gym.Space, n_lead: int, what: str) -> None:
+    """Raise a ``ValueError`` unless ``obs`` is ``(*lead, *space.shape)`` with ``n_lead`` leading dims."""
+    if isinstance(space, spaces.Dict):
+        if not isinstance(obs, dict):
+            raise ValueError(f"{what}: got a {type(obs).__name__}; expected a dict with keys {list(space.spaces)}")
+        for k, s in space.spaces.items():
+            if k not in obs:
+                raise ValueError(f"{what}: observation dict lacks key {k!r}; the space has keys {list(space.spaces)}")
+            check_obs_shape(obs[k], s, n_lead, f"{what}[{k!r}]")
+        return
+    shape = tuple(obs.shape)
+    if len(shape) != n_lead + len(space.shape) or shape[n_lead:] != tuple(space.shape):
+        lead = ("B",) if n_lead == 1 else ("B", "T")
+        expected = "(" + ", ".join([*lead, *map(str, space.shape)]) + ")"
+        raise ValueError(
+            f"{what}: got observations of shape {shape}; expected {expected} for {describe_space(space)}"
+        )
+
+
+def sample_observation(space: gym.Space) -> Any:
+    """A seeded sample of ``space`` (the user's space and its RNG are left untouched)."""
+    space = space_from_dict(space_to_dict(space))
+    space.seed(0)
+    return space.sample()
+
+
+# --- serial form ------------------------------------------------------------------------------------
+
+
+def _array_or_scalar(a: np.ndarray) -> Any:
+    flat = np.unique(a)
+    return float(flat[0]) if flat.size == 1 else a.astype(np.float64).tolist()
+
+
+def space_to_dict(space: gym.Space) -> dict[str, Any]:
+    """A space as plain lists/numbers/strings (bounds stored as a scalar where uniform)."""
+    if isinstance(space, spaces.Box):
+        return {
+            "type": "Box",
+            "shape": list(space.shape),
+            "dtype": str(space.dtype),
+            "low": _array_or_scalar(space.low),
+            "high": _array_or_scalar(space.high),
+        }
+    if isinstance(space, spaces.Discrete):
+        return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
+    if isinstance(space, spaces.MultiDiscrete):
+        return {"type": "MultiDiscrete", "nvec": space.nvec.tolist(), "start": space.start.tolist()}
+    if isinstance(space, spaces.MultiBinary):
+        return {"type": "MultiBinary", "n": np.asarray(space.n).tolist()}
+    if isinstance(space, spaces.Dict):
+        return {"type": "Dict", "spaces": {k: space_to_dict(s) for k, s in space.spaces.items()}}
+    check_supported(space)
+    raise AssertionError("unreachable")
+
+
+def space_from_dict(d: dict[str, Any]) -> gym.Space:
+    kind = d.get("type")
+    if kind == "Box":
+        dtype = np.dtype(d["dtype"])
+        shape = tuple(d["shape"])
+        low = np.broadcast_to(np.asarray(d["low"], dtype=np.float64), shape).astype(dtype)
+        high = np.broadcast_to(np.asarray(d["high"], dtype=np.float64), shape).astype(dtype)
+        return spaces.Box(low=low, high=high, shape=shape, dtype=dtype)
+    if kind == "Discrete":
+        return spaces.Discrete(d["n"], start=d["start"])
+    if kind == "MultiDiscrete":
+        return spaces.MultiDiscrete(d["nvec"], start=d["start"])
+    if kind == "MultiBinary":
+        return spaces.MultiBinary(d["n"])
+    if kind == "Dict":
+        return spaces.Dict({k: space_from_dict(s) for k, s in d["spaces"].items()})
+    raise ValueError(f"got a stored space of type {kind!r}; expected one of Box, Discrete, MultiDiscrete, MultiBinary, Dict")

@@ -1,0 +1,203 @@
+"""Causal Transformer encoder with a sliding context window, a KV cache and episode-boundary masking.
+
+Pre-norm blocks (``x + Attn(LN(x))``, then ``x + FF(LN(x))``, a final LayerNorm), attention by
+``torch.nn.functional.scaled_dot_product_attention`` with an explicit boolean mask. A query at
+step t attends to the keys at steps t - context_len + 1 .. t that belong to its own episode.
+
+State (see ``rlkit.nn.sequence``): per layer the keys and values of the last
+``context_len - 1`` tokens, ``(B, context_len - 1, d_model)`` each (heads folded into
+``d_model``), then a ``(B, context_len - 1)`` validity mask (1 where the cached token is of the
+current episode) and a ``(B, 1)`` position counter (steps since the episode started). A rollout
+call (T = 1) projects only the new token and attends over the cache: O(context_len), not a pass
+over the context. A chunk of T tokens attends over ``[cache, chunk]`` with one masked SDPA per
+layer, so stepping one token at a time and calling on the whole chunk agree.
+
+Positions are steps since the episode's start (0 at its first observation), encoded at the
+input: fixed sinusoids (Vaswani et al.), or a learned table of ``max_len`` rows where positions
+past ``max_len - 1`` share the last row.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rlkit.nn.mlp import make_activation
+from rlkit.nn.sequence import SequenceModule, segment_start
+
+
+def sinusoidal_encoding(positions: torch.Tensor, d_model: int) -> torch.Tensor:
+    """``positions (...)`` float -> ``(..., d_model)``: sin on even dims, cos on odd, as Vaswani et al."""
+    half = torch.arange(0, d_model, 2, device=positions.device, dtype=torch.float32)  # (ceil(d/2),)
+    freq = torch.exp(-math.log(10000.0) * half / d_model)  # (ceil(d/2),)
+    angles = positions.unsqueeze(-1).float() * freq  # (..., ceil(d/2))
+    enc = torch.zeros(*positions.shape, d_model, device=positions.device)
+    enc[..., 0::2] = torch.sin(angles)
+    enc[..., 1::2] = torch.cos(angles[..., : d_model // 2])
+    return enc
+
+
+class CausalSelfAttention(nn.Module):
+    """Multi-head self-attention over ``[cache, chunk]``; same parameter layout as ``nn.MultiheadAttention``.
+
+    ``in_proj_weight (3 d, d)``/``in_proj_bias`` project q, k, v; ``out_proj`` the heads' concat.
+    """
+
+    def __init__(self, d_model: int, num_heads: int, dropout: float = 0.0) -> None:
+        super().__init__()
+        if d_model % num_heads:
+            raise ValueError(f"got d_model={d_model}, num_heads={num_heads}; d_model must be divisible by num_heads")
+        self.in_proj_weight = nn.Parameter(torch.empty(3 * d_model, d_model))
+        self.in_proj_bias = nn.Parameter(torch.zeros(3 * d_model))
+        self.out_proj = nn.Linear(d_model, d_model)
+        nn.init.xavier_uniform_(self.in_proj_weight)  # as nn.MultiheadAttention
+        nn.init.zeros_(self.out_proj.bias)
+        self.num_heads = num_heads
+        self.dropout = dropout
+
+    def forward(
+        self, x: torch.Tensor, cache_k: torch.Tensor, cache_v: torch.Tensor, mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``x (B, T, d)``, caches ``(B, S - T, d)``, ``mask (B, 1, T, S)`` True = may attend.
+
+        Returns the output ``(B, T, d)`` and the chunk's keys and values ``(B, T, d)`` each.
+        """
+        batch, steps, d = x.shape
+        q, k, v = F.linear(x, self.in_proj_weight, self.in_proj_bias).chunk(3, dim=-1)  # (B, T, d) each
+        keys = torch.cat([cache_k, k], dim=1)  # (B, S, d)
+        values = torch.cat([cache_v, v], dim=1)  # (B, S, d)
+        h, dh = self.num_heads, d // self.num_heads
+        out = F.scaled_dot_product_attention(
+            q.view(batch, steps, h, dh).transpose(1, 2),  # (B, h, T, dh)
+            keys.view(batch, -1, h, dh).transpose(1, 2),  # (B, h, S, dh)
+            values.view(batch, -1, h, dh).transpose(1, 2),  # (B, h, S, dh)
+            attn_mask=mask,
+            dropout_p=self.dropout if self.training else 0.0,
+        )  # (B, h, T, dh)
+        return self.out_proj(out.transpose(1, 2).reshape(batch, steps, d)), k, v
+
+
+class TransformerBlock(nn.Module):
+    """Pre-norm block: ``x + Attn(LN(x))`` then ``x + FF(LN(x))``."""
+
+    def __init__(self, d_model: int, num_heads: int, dim_feedforward: int, dropout: float, activation: str) -> None:
+        super().__init__()
+        self.norm1 = nn.LayerNorm(d_model)
+        self.attn = CausalSelfAttention(d_model, num_heads, dropout)
+        self.norm2 = nn.LayerNorm(d_model)
+        self.ff = nn.Sequential(
+            nn.Linear(d_model, dim_feedforward),
+            make_activation(activation),
+            nn.Dropout(dropout),
+            nn.Linear(dim_feedforward, d_model),
+        )
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x, cache_k, cache_v, mask):
+        a, k, v = self.attn(self.norm1(x), cache_k, cache_v, mask)  # (B, T, d)
+        x = x + self.drop(a)
+        x = x + self.drop(self.ff(self.norm2(x)))  # (B, T, d)
+        return x, k, v
+
+
+class TransformerEncoder(SequenceModule):
+    """Causal sliding-window Transformer; see the module docstring.
+
+    Input ``x (B, T, input_dim)``, ``episode_starts (B, T)``, ``state``; output
+    ``(B, T, d_model)`` and the new state.
+
+    :param input_dim: per-step input size (projected to ``d_model``).
+    :param d_model: token width = ``output_dim``.
+    :param num_heads: attention heads (divide ``d_model``).
+    :param num_layers: blocks.
+    :param context_len: tokens a query sees, itself included (>= 1).
+    :param dim_feedforward: hidden width of the blocks' MLP (default ``4 * d_model``).
+    :param dropout: on attention weights, residual branches and the MLP.
+    :param positional: ``"sinusoidal"`` or ``"learned"``.
+    :param max_len: rows of the learned position table.
+    :param activation: the MLP's activation name.
+    """
+
+    def __init__(
+        self,
+        input_dim: int,
+        d_model: int = 64,
+        num_heads: int = 4,
+        num_layers: int = 2,
+        context_len: int = 32,
+        dim_feedforward: int | None = None,
+        dropout: float = 0.0,
+        positional: str = "sinusoidal",
+        max_len: int = 1024,
+        activation: str = "gelu",
+    ) -> None:
+        super().__init__()
+        if context_len < 1:
+            raise ValueError(f"got context_len={context_len}; expected >= 1")
+        if positional not in ("sinusoidal", "learned"):
+            raise ValueError(f"got positional={positional!r}; expected 'sinusoidal' or 'learned'")
+        self.input_proj = nn.Linear(input_dim, d_model)
+        self.positional = positional
+        if positional == "learned":
+            self.position_table = nn.Embedding(max_len, d_model)
+            nn.init.normal_(self.position_table.weight, std=0.02)
+        self.blocks = nn.ModuleList(
+            TransformerBlock(d_model, num_heads, dim_feedforward or 4 * d_model, dropout, activation)
+            for _ in range(num_layers)
+        )
+        self.final_norm = nn.LayerNorm(d_model)
+        self.input_dim = int(input_dim)
+        self.output_dim = int(d_model)
+        self.context_len = int(context_len)
+        self.num_layers = int(num_layers)
+        self.max_len = int(max_len)
+
+    @property
+    def state_shapes(self) -> tuple[tuple[int, ...], ...]:
+        cached = (self.context_len - 1, self.output_dim)
+        return (cached,) * (2 * self.num_layers) + ((self.context_len - 1,), (1,))
+
+    def _encode_positions(self, positions: torch.Tensor) -> torch.Tensor:
+        if self.positional == "sinusoidal":
+            return sinusoidal_encoding(positions, self.output_dim)
+        return self.position_table(positions.long().clamp(max=self.max_len - 1))
+
+    def forward(
+        self, x: torch.Tensor, episode_starts: torch.Tensor, state: tuple[torch.Tensor, ...] | None = None
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+        starts, state = self.check_inputs(x, episode_starts, state)
+        batch, steps = starts.shape
+        cached = self.context_len - 1
+        cache_valid, position = state[-2] > 0.5, state[-1]  # (B, C), (B, 1)
+
+        # Episode ids within the chunk: 0 until the first start; cached tokens belong to episode 0.
+        episode = starts.long().cumsum(dim=1)  # (B, T)
+        seg = segment_start(starts)  # (B, T)
+        t = torch.arange(steps, device=x.device)
+        positions = torch.where(seg >= 0, t - seg, position + t)  # (B, T) steps since episode start
+
+        # Mask (B, 1, T, C + T): key s sits at chunk step s - C; allowed within the window and episode.
+        key_step = torch.arange(-cached, steps, device=x.device)  # (S,)
+        lag = t.view(-1, 1) - key_step.view(1, -1)  # (T, S)
+        in_window = (lag >= 0) & (lag < self.context_len)  # (T, S)
+        key_episode = torch.cat([torch.zeros(batch, cached, dtype=torch.long, device=x.device), episode], dim=1)
+        key_valid = torch.cat([cache_valid, torch.ones_like(starts)], dim=1)  # (B, S)
+        same = episode.unsqueeze(2) == key_episode.unsqueeze(1)  # (B, T, S)
+        mask = (same & key_valid.unsqueeze(1) & in_window).unsqueeze(1)  # (B, 1, T, S)
+
+        h = self.input_proj(x) + self._encode_positions(positions)  # (B, T, d)
+        new_cache = []
+        for i, block in enumerate(self.blocks):
+            cache_k, cache_v = state[2 * i], state[2 * i + 1]  # (B, C, d)
+            h, k, v = block(h, cache_k, cache_v, mask)  # (B, T, d)
+            new_cache.append(torch.cat([cache_k, k], dim=1)[:, steps:])  # (B, C, d)
+            new_cache.append(torch.cat([cache_v, v], dim=1)[:, steps:])
+        # Cached tokens stay valid only if they belong to the chunk's last episode.
+        last_episode = episode[:, -1:]  # (B, 1)
+        still_valid = key_valid & (key_episode == last_episode)  # (B, S)
+        new_valid = still_valid[:, steps:].float()  # (B, C)
+        new_position = positions[:, -1:].float() + 1  # (B, 1)
+        return self.final_norm(h), (*new_cache, new_valid, new_position)

@@ -64,7 +64,7 @@ def save_encoder(encoder: Encoder, path: str | os.PathLike, **metadata: Any) -> 
         "state_dict": {k: v.detach().cpu().clone() for k, v in encoder.state_dict().items()},
         "metadata": _plain(metadata, "metadata"),
         "rlkit_version": __version__,
-        "torch_version": torch.__version__,
+        "torch_version": str(torch.__version__),
     }
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,9 @@ Sequence encoders read a *window* here: wrap the env in Gymnasium's
 ``(T * D,)`` Box) and pass ``window=T``. A memory over whole episodes needs rlkit's sequence
 agent, not an SB3 extractor.
 
+Pretrained weights survive SB3's orthogonal initialisation of the extractor (PPO and A2C
+re-initialise it right after building it; see ``EncoderExtractor.apply``).
+
 When a PPO model is saved, ``features_extractor_kwargs`` (the checkpoint path included) go with
 it, and ``PPO.load`` rebuilds the extractor from them before loading the trained weights, so the
 checkpoint file must still be readable then; pass ``checkpoint=read_checkpoint(path)`` (a dict)
@@ -91,12 +94,25 @@ class EncoderExtractor(BaseFeaturesExtractor):
             )
         super().__init__(observation_space, module.output_dim)
         self.encoder: Encoder = module
+        # Kept until SB3 has initialised the policy (see ``apply``), then dropped.
+        self._pretrained: dict[str, torch.Tensor] | None = None
         if data is not None:
             load_encoder_weights(module, data)
+            self._pretrained = {k: v.clone() for k, v in module.state_dict().items()}
         self.frozen = bool(freeze)
         if self.frozen:
             module.requires_grad_(False)
             module.eval()
+
+    def apply(self, fn) -> "EncoderExtractor":
+        # SB3's ActorCriticPolicy (PPO, A2C) re-initialises its features extractor right after
+        # building it (orthogonal init through ``module.apply``), which would erase pretrained
+        # weights; they are restored once here, so `checkpoint=` survives `ortho_init=True`.
+        super().apply(fn)
+        if self._pretrained is not None:
+            self.encoder.load_state_dict(self._pretrained)
+            self._pretrained = None
+        return self
 
     def train(self, mode: bool = True) -> "EncoderExtractor":
         super().train(mode)

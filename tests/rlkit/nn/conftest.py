@@ -65,6 +65,12 @@ def sample_batch(space, lead, seed=0):
 def pytest_generate_tests(metafunc):
     if "space_name" in metafunc.fixturenames:
         metafunc.parametrize("space_name", list(SPACES))
+    if "fit_case" in metafunc.fixturenames:
+        # Every (registered encoder, space) pair the registry accepts, as (name, space_name).
+        from rlkit.nn import fitting_encoders
+
+        cases = [(name, s) for s, space in SPACES.items() for name in fitting_encoders(space)]
+        metafunc.parametrize("fit_case", cases, ids=[f"{s}-{name}" for name, s in cases])
 
 
 @pytest.fixture

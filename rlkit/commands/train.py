@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--encoder", default=S, metavar="NAME",
                         help="rlkit encoder as the policy's features extractor (rlkit.nn.encoder_names()) (default: SB3's extractor)")
     parser.add_argument("--encoder-kwargs", nargs="+", action="extend", default=S, metavar="KEY=VALUE",
-                        help="encoder options, e.g. features_dim=128 (default: none)")
+                        help="encoder options, e.g. hidden_sizes=[128,128] for mlp, features_dim=256 for cnn (default: none)")
     parser.add_argument("--algo-kwargs", nargs="+", action="extend", default=S, metavar="KEY=VALUE",
                         help="algorithm hyperparameters, e.g. n_steps=64 learning_rate=lin_0.001 (default: the preset's or SB3's)")
     parser.add_argument("--env-kwargs", nargs="+", action="extend", default=S, metavar="KEY=VALUE",

@@ -1,0 +1,184 @@
+"""The policy of sequence PPO: an rlkit sequence encoder (memory) shared by an actor head and a critic head.
+
+::
+
+    obs (B, T, *obs_shape), episode_starts (B, T), state
+        └─ encoder = rlkit.nn.make_encoder(name, observation_space, sequence=True)  # lstm/gru/tcn/transformer
+              features (B, T, F), new state
+              ├─ actor MLP  -> logits (B, T, n) (Discrete, masked by the action mask) | mean (B, T, d) (Box)
+              └─ critic MLP -> value (B, T)
+
+One call serves both rollouts (T = 1, the state carried between calls) and training (T = a chunk,
+the state stored at its first step); the encoder guarantees that memory from before an episode
+start never reaches outputs at or after it. The state is the encoder's tuple of batch-first
+float32 tensors (``state_shapes``), which ``rlkit.buffers.SequenceRolloutBuffer`` stores per step.
+
+The actor and critic share the encoder (one memory, one forward pass per step): the cheapest
+choice, and the one that lets the value loss shape the memory too (sb3-contrib's RecurrentPPO runs a
+second LSTM for the critic by default).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from stable_baselines3.common.policies import BasePolicy
+from torch import nn
+
+from rlkit.distributions import DiagGaussian, MaskedCategorical, sanitize_mask
+from rlkit.nn import make_encoder, sequence_encoder_names
+
+SUPPORTED_ACTION_SPACES = (spaces.Discrete, spaces.Box)
+
+
+def _mlp(input_dim: int, sizes: list[int], activation_fn: type[nn.Module]) -> tuple[nn.Module, int]:
+    layers: list[nn.Module] = []
+    for size in sizes:
+        layers += [nn.Linear(input_dim, size), activation_fn()]
+        input_dim = size
+    return nn.Sequential(*layers), input_dim
+
+
+def _split_net_arch(net_arch: Any) -> tuple[list[int], list[int]]:
+    if net_arch is None:
+        return [64], [64]
+    if isinstance(net_arch, dict):
+        unknown = set(net_arch) - {"pi", "vf"}
+        if unknown:
+            raise ValueError(f"net_arch has keys {sorted(unknown)}; expected pi and vf (e.g. {{pi: [64], vf: [64]}})")
+        return list(net_arch.get("pi", [])), list(net_arch.get("vf", []))
+    if isinstance(net_arch, (list, tuple)) and all(isinstance(n, (int, np.integer)) and n > 0 for n in net_arch):
+        return list(net_arch), list(net_arch)
+    raise ValueError(f"net_arch={net_arch!r}; expected a list of layer sizes ([64, 64]) or {{pi: [...], vf: [...]}}")
+
+
+class SequenceActorCriticPolicy(BasePolicy):
+    """Sequence encoder + actor and critic heads; see the module docstring.
+
+    :param observation_space: per-step observation space (anything ``make_encoder`` reads).
+    :param action_space: ``Discrete`` or ``Box``.
+    :param lr_schedule: learning-rate schedule (the optimizer is built with ``lr_schedule(1)``).
+    :param encoder: sequence encoder name: ``lstm``, ``gru``, ``tcn`` or ``transformer``.
+    :param encoder_kwargs: the encoder's options (``hidden_size`` for lstm/gru, ``channels`` for tcn,
+        ``d_model``/``context_len`` for transformer, ``inner``/``inner_kwargs`` for a per-step encoder).
+    :param net_arch: hidden sizes of the heads, ``[64]`` for both or ``{pi: [...], vf: [...]}``.
+    :param activation_fn: activation of the heads.
+    :param ortho_init: orthogonal init of the heads as SB3 (gains sqrt(2), 0.01 actor, 1 critic).
+    :param log_std_init: initial log standard deviation (Box actions).
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        lr_schedule: Any,
+        encoder: str = "lstm",
+        encoder_kwargs: dict[str, Any] | None = None,
+        net_arch: list[int] | dict[str, list[int]] | None = None,
+        activation_fn: type[nn.Module] = nn.Tanh,
+        ortho_init: bool = True,
+        log_std_init: float = 0.0,
+        optimizer_class: type[torch.optim.Optimizer] = torch.optim.Adam,
+        optimizer_kwargs: dict[str, Any] | None = None,
+        use_sde: bool = False,
+    ) -> None:
+        if optimizer_kwargs is None:
+            optimizer_kwargs = {"eps": 1e-5} if optimizer_class is torch.optim.Adam else {}
+        super().__init__(observation_space, action_space, optimizer_class=optimizer_class, optimizer_kwargs=optimizer_kwargs)
+        if use_sde:
+            raise ValueError("use_sde=True: sequence PPO has no state-dependent exploration; pass use_sde=False")
+        if not isinstance(action_space, SUPPORTED_ACTION_SPACES):
+            raise ValueError(
+                f"sequence PPO got action space {action_space}; it acts in Discrete and Box spaces "
+                "(for MultiDiscrete or MultiBinary actions use ppo or a2c)"
+            )
+        if encoder not in sequence_encoder_names():
+            raise ValueError(
+                f"sequence PPO got encoder={encoder!r}; expected a sequence encoder: {', '.join(sequence_encoder_names())}"
+            )
+        self.encoder_name = encoder
+        self.encoder_kwargs = dict(encoder_kwargs or {})
+        self.net_arch = net_arch
+        self.activation_fn = activation_fn
+        self.ortho_init = ortho_init
+        self.log_std_init = log_std_init
+
+        self.encoder = make_encoder(encoder, observation_space, sequence=True, **self.encoder_kwargs)
+        pi_sizes, vf_sizes = _split_net_arch(net_arch)
+        self.pi_net, pi_dim = _mlp(self.encoder.output_dim, pi_sizes, activation_fn)
+        self.vf_net, vf_dim = _mlp(self.encoder.output_dim, vf_sizes, activation_fn)
+        self.discrete = isinstance(action_space, spaces.Discrete)
+        if self.discrete:
+            self.action_net = nn.Linear(pi_dim, int(action_space.n))
+        else:
+            if len(action_space.shape) != 1:
+                raise ValueError(f"sequence PPO got Box actions of shape {action_space.shape}; expected a flat (d,) Box")
+            self.action_net = nn.Linear(pi_dim, int(action_space.shape[0]))
+            self.log_std = nn.Parameter(torch.full((int(action_space.shape[0]),), float(log_std_init)))
+        self.value_net = nn.Linear(vf_dim, 1)
+        if ortho_init:
+            for module, gain in ((self.pi_net, np.sqrt(2)), (self.vf_net, np.sqrt(2)), (self.action_net, 0.01), (self.value_net, 1.0)):
+                module.apply(lambda m, g=gain: self.init_weights(m, g))
+        self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)
+
+    # --- memory -------------------------------------------------------------------------------
+
+    @property
+    def state_shapes(self) -> tuple[tuple[int, ...], ...]:
+        """Shapes of the memory tensors of one env (no batch axis)."""
+        return self.encoder.state_shapes
+
+    def initial_state(self, batch_size: int) -> tuple[torch.Tensor, ...]:
+        """The memory before any observation, each tensor ``(batch_size, *shape)``."""
+        return self.encoder.initial_state(batch_size, self.device)
+
+    def reset_state(self, state: tuple[torch.Tensor, ...], episode_starts: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """`state` with the rows where ``episode_starts (B,)`` is set replaced by the initial memory."""
+        initial = self.initial_state(episode_starts.shape[0])
+        keep = ~episode_starts.bool()
+        return tuple(torch.where(keep.view(-1, *([1] * (s.dim() - 1))), s, i) for s, i in zip(state, initial))
+
+    # --- forward ------------------------------------------------------------------------------
+
+    def forward(
+        self,
+        obs: Any,
+        episode_starts: torch.Tensor,
+        state: tuple[torch.Tensor, ...] | None,
+        action_masks: torch.Tensor | None = None,
+    ) -> tuple[MaskedCategorical | DiagGaussian, torch.Tensor, tuple[torch.Tensor, ...]]:
+        """``obs (B, T, *obs_shape)``, ``episode_starts (B, T)``, ``action_masks (B, T, n)`` bool or None
+        -> (action distribution over ``(B, T)``, values ``(B, T)``, new state)."""
+        features, new_state = self.encoder(obs, episode_starts, state)  # (B, T, F)
+        return self._distribution(features, action_masks), self.value_net(self.vf_net(features)).squeeze(-1), new_state
+
+    def predict_values(self, obs: Any, episode_starts: torch.Tensor, state: tuple[torch.Tensor, ...] | None) -> torch.Tensor:
+        """Critic only: values ``(B, T)``."""
+        features, _ = self.encoder(obs, episode_starts, state)  # (B, T, F)
+        return self.value_net(self.vf_net(features)).squeeze(-1)  # (B, T)
+
+    def _distribution(self, features: torch.Tensor, action_masks: torch.Tensor | None) -> MaskedCategorical | DiagGaussian:
+        out = self.action_net(self.pi_net(features))  # (B, T, n) or (B, T, d)
+        if self.discrete:
+            return MaskedCategorical(out, None if action_masks is None else sanitize_mask(action_masks))
+        return DiagGaussian(out, self.log_std)
+
+    def actions_to_env(self, actions: np.ndarray) -> np.ndarray:
+        """Sampled actions ``(n, …)`` as the env takes them: Gaussian samples clipped to the Box."""
+        if self.discrete:
+            return actions
+        return np.clip(actions, self.action_space.low, self.action_space.high)
+
+    def _predict(self, observation: Any, deterministic: bool = False) -> torch.Tensor:
+        raise NotImplementedError("a sequence policy acts with a memory: use SequencePPO.predict(obs, state, episode_start)")
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        data = super()._get_constructor_parameters()
+        data.update(
+            encoder=self.encoder_name, encoder_kwargs=self.encoder_kwargs, net_arch=self.net_arch,
+            activation_fn=self.activation_fn, ortho_init=self.ortho_init, log_std_init=self.log_std_init,
+        )  # fmt: skip
+        return data

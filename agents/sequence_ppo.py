@@ -1,0 +1,569 @@
+"""Sequence PPO: PPO whose policy remembers through any rlkit sequence encoder (LSTM, GRU, TCN, Transformer).
+
+stable-baselines3 has no memory agent beyond sb3-contrib's ``RecurrentPPO``, whose LSTM is fixed and
+whose training loops over time steps. This agent takes the encoder by name::
+
+    from agents.sequence_ppo import SequencePPO
+
+    model = SequencePPO("SequencePolicy", vec_env, policy_kwargs={"encoder": "transformer",
+                        "encoder_kwargs": {"context_len": 16}}, bptt_len=16, seed=0)
+    model.learn(100_000)
+    action, state = model.predict(obs, state=state, episode_start=starts)
+
+or from the command line: ``rlkit train ppo-seq rlkit/GroundhogDay-v0 --encoder transformer``.
+
+How it works
+------------
+* **Rollouts** (``collect_rollouts``): one policy forward per step for all envs (``T = 1``), carrying
+  each env's memory (the encoder's state tuple: LSTM/GRU hidden state, the TCN's past inputs, the
+  Transformer's KV cache of the last ``context_len - 1`` tokens) from step to step, and resetting
+  it where an episode starts. The memory the policy read at every step is stored.
+* **Training** (``train``): ``rlkit.buffers.SequenceRolloutBuffer`` cuts each env's rollout into
+  chunks of ``bptt_len`` steps that never span two episodes (truncated BPTT), each chunk starting
+  from the memory stored at its first step; one forward over ``(chunks, bptt_len)`` reproduces the
+  rollout's values and log-probabilities exactly with the same weights (tested per encoder). The
+  loss is SB3's PPO loss with padding masked out. Advantages are GAE(λ) from the Numba kernel in
+  ``rlkit.returns``, bootstrapping time-limit truncations from the value of the final observation
+  (computed with the memory after the last step).
+* **Envs**: an SB3 ``VecEnv`` (what ``rlkit train`` builds), or a Gymnasium ``VectorEnv`` (adapted
+  with ``rlkit.vec_env.VectorEnvAdapter``, which handles every autoreset mode: in Gymnasium's default
+  ``NEXT_STEP`` mode the step after a done is a reset step, which the adapter performs itself, so no
+  reset-step reward is ever stored), or an env id / single env (wrapped in ``DummyVecEnv``).
+* **Action masks**: for ``Discrete`` actions, ``info["action_mask"]`` (1 = allowed) is read after every
+  step (the reset info for envs that just reset), stored, and applied to the logits in rollouts and
+  training; envs without masks pay nothing.
+
+The SB3 surface is kept (``OnPolicyAlgorithm`` subclass, as ``RecurrentPPO``): ``learn`` with SB3
+callbacks, ``save``/``load`` (the zip also holds the envs' memory, so a checkpoint resumes
+exactly), TensorBoard tags as SB3 names them, and ``predict(obs, state, episode_start,
+deterministic)`` where ``state`` is the memory tuple (NumPy arrays, batch first).
+
+``batch_size`` counts env steps as in SB3: each epoch the chunks are split into
+``n_steps * n_envs // batch_size`` minibatches of equally many chunks (chunks cut at episode ends
+are shorter than ``bptt_len``, so a minibatch holds about ``batch_size`` steps, padding excluded).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from stable_baselines3.common.buffers import RolloutBuffer
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
+from stable_baselines3.common.utils import FloatSchedule, explained_variance, obs_as_tensor
+from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+
+from agents.sequence_policy import SequenceActorCriticPolicy
+from rlkit.buffers import SequenceRolloutBuffer
+
+SelfSequencePPO = TypeVar("SelfSequencePPO", bound="SequencePPO")
+
+
+def _innermost(env: VecEnv) -> VecEnv:
+    while isinstance(env, VecEnvWrapper):
+        env = env.venv
+    return env
+
+
+def _with_time_axis(obs: Any) -> Any:
+    """``(n, *shape)`` tensors (or a dict of them) -> ``(n, 1, *shape)``."""
+    if isinstance(obs, dict):
+        return {key: value.unsqueeze(1) for key, value in obs.items()}
+    return obs.unsqueeze(1)
+
+
+def _rows(obs: Any, index: np.ndarray) -> Any:
+    if isinstance(obs, dict):
+        return {key: value[index] for key, value in obs.items()}
+    return obs[index]
+
+
+def _stack_obs(observations: list[Any]) -> Any:
+    if isinstance(observations[0], dict):
+        return {key: np.stack([o[key] for o in observations]) for key in observations[0]}
+    return np.stack(observations)
+
+
+class SequencePPO(OnPolicyAlgorithm):
+    """PPO with a sequence-encoder policy; see the module docstring.
+
+    :param policy: ``"SequencePolicy"`` or a `SequenceActorCriticPolicy` subclass.
+    :param env: SB3 ``VecEnv``, Gymnasium ``VectorEnv``, env or env id.
+    :param learning_rate: learning rate or schedule (progress remaining 1 -> 0).
+    :param n_steps: steps per env per rollout.
+    :param batch_size: env steps per minibatch (see the module docstring).
+    :param n_epochs: passes over the rollout per update.
+    :param gamma: discount factor.
+    :param gae_lambda: GAE λ.
+    :param clip_range: PPO clip ε (or schedule).
+    :param clip_range_vf: value clipping (None: off), as SB3.
+    :param normalize_advantage: normalize advantages per minibatch.
+    :param ent_coef: entropy bonus coefficient.
+    :param vf_coef: value loss coefficient.
+    :param max_grad_norm: gradient clipping norm.
+    :param target_kl: stop an update's epochs early when the approximate KL exceeds 1.5 × this.
+    :param bptt_len: chunk length of truncated backpropagation through time.
+    :param stats_window_size: episodes averaged in ``rollout/ep_rew_mean``.
+    :param tensorboard_log: TensorBoard directory (None: off).
+    :param policy_kwargs: `SequenceActorCriticPolicy` arguments (``encoder``, ``encoder_kwargs``, ``net_arch``, …).
+    :param verbose: 0 silent, 1 info.
+    :param seed: seed of weights, sampling, chunk shuffling and env resets.
+    :param device: torch device.
+    """
+
+    policy_aliases: ClassVar[dict[str, type]] = {"SequencePolicy": SequenceActorCriticPolicy}
+    policy: SequenceActorCriticPolicy
+    rollout_buffer: SequenceRolloutBuffer  # type: ignore[assignment]
+
+    def __init__(
+        self,
+        policy: str | type[SequenceActorCriticPolicy],
+        env: GymEnv | str | Any,
+        learning_rate: float | Schedule = 3e-4,
+        n_steps: int = 128,
+        batch_size: int = 256,
+        n_epochs: int = 10,
+        gamma: float = 0.99,
+        gae_lambda: float = 0.95,
+        clip_range: float | Schedule = 0.2,
+        clip_range_vf: float | Schedule | None = None,
+        normalize_advantage: bool = True,
+        ent_coef: float = 0.0,
+        vf_coef: float = 0.5,
+        max_grad_norm: float = 0.5,
+        target_kl: float | None = None,
+        bptt_len: int = 32,
+        stats_window_size: int = 100,
+        tensorboard_log: str | None = None,
+        policy_kwargs: dict[str, Any] | None = None,
+        verbose: int = 0,
+        seed: int | None = None,
+        device: torch.device | str = "auto",
+        _init_setup_model: bool = True,
+    ):
+        if isinstance(bptt_len, bool) or not isinstance(bptt_len, (int, np.integer)) or bptt_len < 1:
+            raise ValueError(f"bptt_len={bptt_len!r}; expected an integer >= 1 (the truncated-BPTT chunk length, e.g. 32)")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size={batch_size!r}; expected an integer >= 1 (env steps per minibatch)")
+        env = self._as_vec_env(env)
+        super().__init__(
+            policy,
+            env,
+            learning_rate=learning_rate,
+            n_steps=n_steps,
+            gamma=gamma,
+            gae_lambda=gae_lambda,
+            ent_coef=ent_coef,
+            vf_coef=vf_coef,
+            max_grad_norm=max_grad_norm,
+            use_sde=False,
+            sde_sample_freq=-1,
+            stats_window_size=stats_window_size,
+            tensorboard_log=tensorboard_log,
+            policy_kwargs=policy_kwargs,
+            verbose=verbose,
+            seed=seed,
+            device=device,
+            _init_setup_model=False,
+            supported_action_spaces=(spaces.Discrete, spaces.Box),
+        )
+        self.batch_size = int(batch_size)
+        self.n_epochs = n_epochs
+        self.clip_range = clip_range
+        self.clip_range_vf = clip_range_vf
+        self.normalize_advantage = normalize_advantage
+        self.target_kl = target_kl
+        self.bptt_len = int(bptt_len)
+        self._last_memory: tuple[Any, ...] | None = None
+        self._last_action_masks: np.ndarray | None = None
+        if self.env is not None and self.n_steps * self.n_envs < self.batch_size:
+            raise ValueError(
+                f"batch_size={batch_size} exceeds a rollout's n_steps * n_envs = {self.n_steps * self.n_envs} steps; "
+                "lower batch_size or raise n_steps"
+            )
+        if _init_setup_model:
+            self._setup_model()
+
+    @staticmethod
+    def _as_vec_env(env: Any) -> Any:
+        """A Gymnasium ``VectorEnv`` becomes an SB3 ``VecEnv`` (autoreset handled by the adapter, monitored)."""
+        import gymnasium as gym
+
+        if isinstance(env, gym.vector.VectorEnv):
+            from stable_baselines3.common.vec_env import VecMonitor
+
+            from rlkit.vec_env import VectorEnvAdapter
+
+            return VecMonitor(VectorEnvAdapter(env))
+        return env
+
+    def _setup_model(self) -> None:
+        self._setup_lr_schedule()
+        self.set_random_seed(self.seed)
+        self.policy = self.policy_class(self.observation_space, self.action_space, self.lr_schedule, **self.policy_kwargs)
+        self.policy = self.policy.to(self.device)
+        mask_shape = (int(self.action_space.n),) if isinstance(self.action_space, spaces.Discrete) else None
+        self.rollout_buffer = SequenceRolloutBuffer(
+            self.n_steps,
+            self.observation_space,
+            self.action_space,
+            device=self.device,
+            gamma=self.gamma,
+            gae_lambda=self.gae_lambda,
+            n_envs=self.n_envs,
+            state_shapes=self.policy.state_shapes,
+            chunk_len=self.bptt_len,
+            action_mask_shape=mask_shape,
+            seed=self.seed,
+        )
+        self.clip_range = FloatSchedule(self.clip_range)
+        if self.clip_range_vf is not None:
+            if isinstance(self.clip_range_vf, (float, int)) and self.clip_range_vf <= 0:
+                raise ValueError(f"clip_range_vf={self.clip_range_vf}; expected a positive value, or None for no value clipping")
+            self.clip_range_vf = FloatSchedule(self.clip_range_vf)
+
+    # --- memory and masks ---------------------------------------------------------------------
+
+    def _memory(self) -> tuple[torch.Tensor, ...]:
+        """The envs' memory as tensors on the policy's device (fresh where missing or sized for other envs)."""
+        memory = self._last_memory
+        if memory is None or len(memory) != len(self.policy.state_shapes) or memory[0].shape[0] != self.n_envs:
+            return self.policy.initial_state(self.n_envs)
+        return tuple(torch.as_tensor(np.asarray(m) if not isinstance(m, torch.Tensor) else m, device=self.device) for m in memory)
+
+    def _read_masks(self, infos: list[dict[str, Any]], dones: np.ndarray | None = None) -> np.ndarray | None:
+        """``(n_envs, n)`` bool masks of the envs' current observations, or None if the env gives none.
+
+        For an env that just finished an episode the current observation is the reset one, whose info
+        the VecEnv keeps in ``reset_infos`` (SB3's convention)."""
+        if not isinstance(self.action_space, spaces.Discrete):
+            return None
+        reset_infos = getattr(_innermost(self.env), "reset_infos", None) if dones is not None else None
+        rows, found = [], False
+        for i, info in enumerate(infos):
+            if dones is not None and dones[i] and reset_infos is not None:
+                info = reset_infos[i]
+            mask = info.get("action_mask")
+            found |= mask is not None
+            rows.append(mask)
+        if not found:
+            return None
+        n = int(self.action_space.n)
+        out = np.ones((len(rows), n), dtype=bool)
+        for i, mask in enumerate(rows):
+            if mask is not None:
+                mask = np.asarray(mask)
+                if mask.shape != (n,):
+                    raise ValueError(f"info['action_mask'] of env {i} has shape {mask.shape}; expected ({n},) for {self.action_space}")
+                out[i] = mask.astype(bool)
+        return out
+
+    def _setup_learn(self, total_timesteps: int, callback: MaybeCallback = None, reset_num_timesteps: bool = True,
+                     tb_log_name: str = "run", progress_bar: bool = False) -> tuple[int, BaseCallback]:  # fmt: skip
+        was_reset = reset_num_timesteps or self._last_obs is None
+        out = super()._setup_learn(total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar)
+        if was_reset:
+            self._last_memory = None
+            self._last_action_masks = self._read_masks(getattr(_innermost(self.env), "reset_infos", []))
+        return out
+
+    # --- rollouts -----------------------------------------------------------------------------
+
+    def collect_rollouts(self, env: VecEnv, callback: BaseCallback, rollout_buffer: RolloutBuffer, n_rollout_steps: int) -> bool:  # type: ignore[override]
+        assert self._last_obs is not None, "No previous observation was provided"
+        self.policy.set_training_mode(False)
+        rollout_buffer.reset()
+        callback.on_rollout_start()
+        policy, device, n_envs = self.policy, self.device, env.num_envs
+        memory = self._memory()
+        dones = self._last_episode_starts
+        for _ in range(n_rollout_steps):
+            starts = torch.as_tensor(self._last_episode_starts, dtype=torch.bool, device=device)  # (n,)
+            masks = self._last_action_masks
+            with torch.no_grad():
+                if self._last_episode_starts.any():
+                    memory = policy.reset_state(memory, starts)  # store the memory the policy actually reads
+                obs = obs_as_tensor(self._last_obs, device)
+                masks_t = None if masks is None else torch.as_tensor(masks, device=device).unsqueeze(1)  # (n, 1, A)
+                dist, values, new_memory = policy(_with_time_axis(obs), starts.unsqueeze(1), memory, masks_t)
+                actions = dist.sample()  # (n, 1) or (n, 1, d)
+                log_probs = dist.log_prob(actions)  # (n, 1)
+            actions = actions[:, 0].cpu().numpy()
+            new_obs, rewards, dones, infos = env.step(policy.actions_to_env(actions))
+            self.num_timesteps += n_envs
+
+            callback.update_locals(locals())
+            if not callback.on_step():
+                return False
+            self._update_info_buffer(infos, dones)
+
+            truncated, truncation_values = self._truncation_bootstrap(infos, dones, new_memory)
+            rollout_buffer.add(
+                self._last_obs, actions, rewards, self._last_episode_starts, values[:, 0], log_probs[:, 0], memory,
+                truncated=truncated, truncation_values=truncation_values,
+                action_mask=masks,
+            )  # fmt: skip
+            self._last_obs = new_obs
+            self._last_episode_starts = dones
+            self._last_action_masks = self._read_masks(infos, dones)
+            memory = new_memory
+
+        with torch.no_grad():
+            starts = torch.as_tensor(dones, dtype=torch.bool, device=device)
+            last = policy.reset_state(memory, starts) if dones.any() else memory
+            last_values = policy.predict_values(_with_time_axis(obs_as_tensor(new_obs, device)), starts.unsqueeze(1), last)[:, 0]
+        rollout_buffer.compute_returns_and_advantage(last_values=last_values, dones=dones)
+        self._last_memory = tuple(m.detach() for m in memory)
+
+        callback.update_locals(locals())
+        callback.on_rollout_end()
+        return True
+
+    def _truncation_bootstrap(self, infos: list[dict[str, Any]], dones: np.ndarray, memory: tuple[torch.Tensor, ...]):
+        """Per env: whether the step ended the episode by a time limit, and the critic's value of its final
+        observation (read with the memory after the step, as if the episode went on)."""
+        if not dones.any():
+            return None, None
+        truncated = np.array(
+            [bool(d and info.get("TimeLimit.truncated", False) and info.get("terminal_observation") is not None)
+             for d, info in zip(dones, infos)]
+        )  # fmt: skip
+        values = np.zeros(len(dones), dtype=np.float32)
+        if truncated.any():
+            index = np.flatnonzero(truncated)
+            final = _stack_obs([infos[i]["terminal_observation"] for i in index])
+            final_t, _ = self.policy.obs_to_tensor(final)
+            rows = torch.as_tensor(index, device=self.device)
+            with torch.no_grad():
+                no_start = torch.zeros(len(index), 1, dtype=torch.bool, device=self.device)
+                v = self.policy.predict_values(_with_time_axis(final_t), no_start, tuple(m[rows] for m in memory))
+            values[index] = v[:, 0].cpu().numpy()
+        return truncated, values
+
+    # --- training -----------------------------------------------------------------------------
+
+    def train(self) -> None:
+        policy = self.policy
+        policy.set_training_mode(True)
+        self._update_learning_rate(policy.optimizer)
+        clip_range = self.clip_range(self._current_progress_remaining)
+        clip_range_vf = self.clip_range_vf(self._current_progress_remaining) if self.clip_range_vf is not None else None
+
+        n_chunks = len(self.rollout_buffer.chunk_layout().env)
+        n_minibatches = max(1, (self.n_steps * self.n_envs) // self.batch_size)
+        chunks_per_batch = max(1, math.ceil(n_chunks / n_minibatches))
+
+        stats: dict[str, list[torch.Tensor]] = {"pg": [], "vf": [], "ent": [], "kl": [], "clip": []}
+        continue_training = True
+        for _epoch in range(self.n_epochs):
+            epoch_kl = []
+            for batch in self.rollout_buffer.get(chunks_per_batch):
+                valid = batch.mask  # (B, T)
+                n_valid = valid.sum().clamp(min=1)
+                masks = batch.action_masks
+                if masks is not None:
+                    masks = masks.bool() | ~valid.unsqueeze(-1)  # padding: any action (never scored)
+                dist, values, _ = policy(batch.observations, batch.episode_starts, batch.states, masks)  # (B, T)
+                actions = batch.actions[..., 0].long() if policy.discrete else batch.actions  # (B, T) | (B, T, d)
+                log_prob = dist.log_prob(actions)  # (B, T)
+
+                def mean(x: torch.Tensor) -> torch.Tensor:
+                    return torch.where(valid, x, torch.zeros_like(x)).sum() / n_valid
+
+                advantages = batch.advantages
+                if self.normalize_advantage and int(n_valid) > 1:
+                    adv_mean = mean(advantages)
+                    adv_std = torch.sqrt(mean((advantages - adv_mean) ** 2) * n_valid / (n_valid - 1))
+                    advantages = (advantages - adv_mean) / (adv_std + 1e-8)
+
+                log_ratio = log_prob - batch.old_log_prob
+                ratio = torch.exp(log_ratio)
+                policy_loss = -mean(torch.min(advantages * ratio, advantages * torch.clamp(ratio, 1 - clip_range, 1 + clip_range)))
+                if clip_range_vf is not None:
+                    values = batch.old_values + torch.clamp(values - batch.old_values, -clip_range_vf, clip_range_vf)
+                value_loss = mean((batch.returns - values) ** 2)
+                entropy_loss = -mean(dist.entropy())
+                loss = policy_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
+
+                with torch.no_grad():
+                    approx_kl = mean((ratio - 1) - log_ratio)
+                    clip_fraction = mean(((ratio - 1).abs() > clip_range).float())
+                stats["pg"].append(policy_loss.detach())
+                stats["vf"].append(value_loss.detach())
+                stats["ent"].append(entropy_loss.detach())
+                stats["kl"].append(approx_kl)
+                stats["clip"].append(clip_fraction)
+                epoch_kl.append(approx_kl)
+                if self.target_kl is not None and float(approx_kl) > 1.5 * self.target_kl:
+                    continue_training = False
+                    if self.verbose >= 1:
+                        print(f"Early stopping at step {_epoch} due to reaching max kl: {float(approx_kl):.2f}")
+                    break
+
+                policy.optimizer.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(policy.parameters(), self.max_grad_norm)
+                policy.optimizer.step()
+            self._n_updates += 1
+            if not continue_training:
+                break
+
+        explained_var = explained_variance(self.rollout_buffer.values.flatten(), self.rollout_buffer.returns.flatten())
+        record = self.logger.record
+        record("train/entropy_loss", float(torch.stack(stats["ent"]).mean()))
+        record("train/policy_gradient_loss", float(torch.stack(stats["pg"]).mean()))
+        record("train/value_loss", float(torch.stack(stats["vf"]).mean()))
+        record("train/approx_kl", float(torch.stack(stats["kl"]).mean()))
+        record("train/clip_fraction", float(torch.stack(stats["clip"]).mean()))
+        record("train/loss", float(loss.detach()))
+        record("train/explained_variance", explained_var)
+        if not policy.discrete:
+            record("train/std", float(torch.exp(policy.log_std).mean()))
+        record("train/n_updates", self._n_updates, exclude="tensorboard")
+        record("train/clip_range", clip_range)
+        if clip_range_vf is not None:
+            record("train/clip_range_vf", clip_range_vf)
+
+    def learn(
+        self: SelfSequencePPO,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        log_interval: int = 1,
+        tb_log_name: str = "SequencePPO",
+        reset_num_timesteps: bool = True,
+        progress_bar: bool = False,
+    ) -> SelfSequencePPO:
+        return super().learn(total_timesteps, callback, log_interval, tb_log_name, reset_num_timesteps, progress_bar)
+
+    # --- acting -------------------------------------------------------------------------------
+
+    def predict(  # type: ignore[override]
+        self,
+        observation: np.ndarray | dict[str, np.ndarray],
+        state: tuple[np.ndarray, ...] | None = None,
+        episode_start: np.ndarray | None = None,
+        deterministic: bool = False,
+        action_masks: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+        """Actions for a batch of observations (or one) and the memory after them.
+
+        :param observation: ``(n, *obs_shape)`` or one observation.
+        :param state: the memory returned by the previous call (None: empty memory), tensors batch first.
+        :param episode_start: ``(n,)`` bool, True where ``observation`` starts an episode (memory reset);
+            None = no resets.
+        :param deterministic: the distribution's mode instead of a sample.
+        :param action_masks: ``(n, n_actions)`` (or ``(n_actions,)``) 1 = allowed, for Discrete actions.
+        :return: ``(actions, state)``: actions clipped to a Box's bounds; the state as NumPy arrays.
+        """
+        self.policy.set_training_mode(False)
+        obs, vectorized = self.policy.obs_to_tensor(observation)
+        n = next(iter(obs.values())).shape[0] if isinstance(obs, dict) else obs.shape[0]
+        if state is None:
+            memory = self.policy.initial_state(n)
+        else:
+            memory = tuple(torch.as_tensor(np.asarray(s) if not isinstance(s, torch.Tensor) else s, device=self.device) for s in state)
+            expected = tuple((n, *shape) for shape in self.policy.state_shapes)
+            if tuple(tuple(m.shape) for m in memory) != expected:
+                raise ValueError(
+                    f"predict: state has shapes {tuple(tuple(m.shape) for m in memory)}; expected {expected} "
+                    f"for {n} observation(s); pass state=None to start with an empty memory"
+                )
+        starts = np.zeros(n, dtype=bool) if episode_start is None else np.asarray(episode_start, dtype=bool).reshape(-1)
+        if starts.shape != (n,):
+            raise ValueError(f"predict: episode_start has {starts.size} entries; expected one per observation ({n})")
+        masks_t = None
+        if action_masks is not None:
+            if not self.policy.discrete:
+                raise ValueError(f"predict: action_masks given for {self.action_space}; masks apply to Discrete actions only")
+            masks = np.asarray(action_masks, dtype=bool).reshape(n, -1)
+            if masks.shape[1] != int(self.action_space.n):
+                raise ValueError(f"predict: action_masks has {masks.shape[1]} columns; expected {int(self.action_space.n)}")
+            masks_t = torch.as_tensor(masks, device=self.device).unsqueeze(1)
+        with torch.no_grad():
+            starts_t = torch.as_tensor(starts, device=self.device)
+            if starts.any():
+                memory = self.policy.reset_state(memory, starts_t)
+            dist, _, new_memory = self.policy(_with_time_axis(obs), starts_t.unsqueeze(1), memory, masks_t)
+            actions = dist.mode() if deterministic else dist.sample()
+        actions = self.policy.actions_to_env(actions[:, 0].cpu().numpy())
+        if not vectorized:
+            actions = actions[0]
+        return actions, tuple(m.cpu().numpy() for m in new_memory)
+
+
+# --- registration with rlkit's algorithm registry ------------------------------------------------
+
+RESERVED_KWARGS = {"self", "policy", "env", "seed", "device", "verbose", "policy_kwargs", "tensorboard_log", "_init_setup_model"}
+DEFAULT_ENCODER = "lstm"
+
+
+def valid_kwargs() -> list[str]:
+    import inspect
+
+    return [name for name in inspect.signature(SequencePPO.__init__).parameters if name not in RESERVED_KWARGS]
+
+
+def policy_kwargs_from(policy_config: Any) -> dict[str, Any]:
+    """`SequenceActorCriticPolicy` arguments from an `rlkit.config.PolicyConfig` (encoder default: lstm)."""
+    kwargs: dict[str, Any] = dict(policy_config.kwargs)
+    kwargs["encoder"] = policy_config.encoder or DEFAULT_ENCODER
+    kwargs["encoder_kwargs"] = dict(policy_config.encoder_kwargs)
+    if policy_config.net_arch is not None:
+        kwargs["net_arch"] = policy_config.net_arch
+    if policy_config.activation_fn is not None:
+        activation = getattr(torch.nn, policy_config.activation_fn, None)
+        if not (isinstance(activation, type) and issubclass(activation, torch.nn.Module)):
+            raise ValueError(
+                f"policy.activation_fn {policy_config.activation_fn!r} is not a torch.nn module; expected e.g. Tanh, ReLU"
+            )
+        kwargs["activation_fn"] = activation
+    return kwargs
+
+
+def build(config: Any, env: Any) -> SequencePPO:
+    """A fresh agent for an `rlkit.config.ExperimentConfig` on the vec env `env`."""
+    from agents.sb3 import algo_kwargs
+
+    valid = valid_kwargs()
+    unknown = [key for key in config.algo_kwargs if key not in valid]
+    if unknown:
+        raise ValueError(f"ppo-seq does not take algo_kwargs.{unknown[0]}; valid: {', '.join(valid)}")
+    try:
+        return SequencePPO(
+            "SequencePolicy", env, seed=config.seed, device=config.device, verbose=0,
+            policy_kwargs=policy_kwargs_from(config.policy), **algo_kwargs(config.algo_kwargs, env.action_space),
+        )  # fmt: skip
+    except TypeError as exc:
+        raise ValueError(f"ppo-seq rejected the config: {str(exc).splitlines()[0]}") from exc
+
+
+def load(path: Any, env: Any = None, device: str = "auto") -> SequencePPO:
+    """A saved agent; with `env`, ready to continue training where it stopped (no env reset)."""
+    return SequencePPO.load(path, env=env, device=device, force_reset=False)
+
+
+def _register() -> None:
+    from agents import AlgoSpec, register_algo
+    from agents.sb3 import saved_spaces
+
+    register_algo(
+        AlgoSpec(
+            name="ppo-seq",
+            summary="PPO with a memory: any rlkit sequence encoder (--encoder lstm|gru|tcn|transformer; default lstm)",
+            action_spaces=("Discrete", "Box"),
+            build=build,
+            load=load,
+            saved_spaces=saved_spaces,
+            valid_kwargs=valid_kwargs,
+            extra={"class_path": "agents.sequence_ppo:SequencePPO"},
+        ),
+        replace=True,
+    )
+
+
+_register()

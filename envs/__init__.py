@@ -66,6 +66,25 @@ for _suffix, _kwargs in _GRIDWORLD_VARIANTS.items():
 
 # --- GroundhogDay (envs/groundhog.py) ----------------------------------------------------------
 
+_GROUNDHOG_BASELINES = {
+    "fixed": "envs.groundhog:FixedStrategy",
+    "bayes": "envs.groundhog:BayesianLearner",
+    "oracle": "envs.groundhog:Oracle",
+}
+# 5 places x 4 behaviours, 8 slots a day, 8 loops (64 steps), preference noise 0.1. Plain resets keep
+# the task; pass new_task_on_reset=True to train across tasks (SB3 auto-resets without a seed).
+_register("rlkit/GroundhogDay-v0", "envs.groundhog:GroundhogDayEnv", _GROUNDHOG_BASELINES)
+# 3 x 3, 6 slots, 5 loops (30 steps), no noise.
+_register(
+    "rlkit/GroundhogDay-Easy-v0", "envs.groundhog:GroundhogDayEnv", _GROUNDHOG_BASELINES,
+    kwargs={"n_places": 3, "n_behaviours": 3, "n_slots": 6, "n_loops": 5, "noise": 0.0},
+)  # fmt: skip
+# 8 x 6 (many impossible pairs), 8 slots, 8 loops, noise 0.2.
+_register(
+    "rlkit/GroundhogDay-Hard-v0", "envs.groundhog:GroundhogDayEnv", _GROUNDHOG_BASELINES,
+    kwargs={"n_places": 8, "n_behaviours": 6, "n_slots": 8, "n_loops": 8, "noise": 0.2},
+)  # fmt: skip
+
 # --- HVAC (envs/hvac.py) -----------------------------------------------------------------------
 
 # --- Trading (envs/trading.py) -----------------------------------------------------------------

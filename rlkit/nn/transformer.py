@@ -63,7 +63,7 @@ class CausalSelfAttention(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``x (B, T, d)``, caches ``(B, S - T, d)``, ``mask (B, 1, T, S)`` True = may attend.
 
-        Returns the output ``(B, T, d)`` and the chunk's keys and values ``(B, T, d)`` each.
+        Returns the output ``(B, T, d)`` and the keys and values of ``[cache, chunk]``, ``(B, S, d)`` each.
         """
         batch, steps, d = x.shape
         q, k, v = F.linear(x, self.in_proj_weight, self.in_proj_bias).chunk(3, dim=-1)  # (B, T, d) each
@@ -77,7 +77,7 @@ class CausalSelfAttention(nn.Module):
             attn_mask=mask,
             dropout_p=self.dropout if self.training else 0.0,
         )  # (B, h, T, dh)
-        return self.out_proj(out.transpose(1, 2).reshape(batch, steps, d)), k, v
+        return self.out_proj(out.transpose(1, 2).reshape(batch, steps, d)), keys, values
 
 
 class TransformerBlock(nn.Module):
@@ -192,9 +192,9 @@ class TransformerEncoder(SequenceModule):
         new_cache = []
         for i, block in enumerate(self.blocks):
             cache_k, cache_v = state[2 * i], state[2 * i + 1]  # (B, C, d)
-            h, k, v = block(h, cache_k, cache_v, mask)  # (B, T, d)
-            new_cache.append(torch.cat([cache_k, k], dim=1)[:, steps:])  # (B, C, d)
-            new_cache.append(torch.cat([cache_v, v], dim=1)[:, steps:])
+            h, keys, values = block(h, cache_k, cache_v, mask)  # (B, T, d), (B, C + T, d) x 2
+            new_cache.append(keys[:, steps:])  # (B, C, d): the last C tokens
+            new_cache.append(values[:, steps:])
         # Cached tokens stay valid only if they belong to the chunk's last episode.
         last_episode = episode[:, -1:]  # (B, 1)
         still_valid = key_valid & (key_episode == last_episode)  # (B, S)

@@ -182,6 +182,20 @@ def test_tcn_matches_the_textbook_causal_conv_per_episode():
             torch.testing.assert_close(out[b : b + 1, t0:t1], ref, atol=1e-5, rtol=1e-5)
 
 
+def test_tcn_fast_path_equals_masked_taps_path():
+    encoder = build("tcn")
+    x = torch.randn(3, 9, DIM)
+    starts = torch.zeros(3, 9, dtype=torch.bool)
+    starts[0, 0] = True  # a start at t = 0 only: the plain conv1d path
+    state = nonzero_state(encoder, 3, seed=15)
+    fast, fast_state = encoder(x, starts, state)
+    encoder.core.force_masked_taps = True
+    masked, masked_state = encoder(x, starts, state)
+    torch.testing.assert_close(masked, fast, atol=1e-5, rtol=1e-5)
+    for a, b in zip(masked_state, fast_state):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
+
+
 def test_tcn_receptive_field_is_exact():
     tcn = TCN(DIM, channels=[4, 4, 4], kernel_size=3)
     assert tcn.receptive_field == 1 + 2 * 2 * (1 + 2 + 4) == TCN.receptive_field_of(3, 3) == 29

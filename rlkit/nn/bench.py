@@ -76,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
         def reference(enc=enc, x=x, starts=starts):
             return enc(x, starts, None)[0][:, -1]
 
-        time_pair(f"{name} step, context {history}", ours, reference, "recompute context")
+        span = "context" if name == "transformer" else "receptive field"
+        time_pair(f"{name} step, {span} {history}", ours, reference, "recompute context")
 
     # --- training chunks with episode starts ------------------------------------------------
     starts = torch.rand(B, T, generator=g) < 0.02

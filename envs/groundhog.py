@@ -494,12 +494,14 @@ class GroundhogDayEnv(gym.Env):
                 if a < 0:
                     continue
                 x = pad + t * cell
-                image[y + 1 : y + cell - 1, x + 1 : x + cell - 1] = _REACTION_COLOURS[self._history_reaction[loop, t]]
+                reaction = self._history_reaction[loop, t]
+                image[y + 1 : y + cell - 1, x + 1 : x + cell - 1] = _REACTION_COLOURS[reaction]
                 if self.valid[divmod(a, self.n_behaviours)]:
                     image[y + 1 : y + 4, x + 1 : x + cell - 1] = place_colours[a // self.n_behaviours]
             if loop < self._loop or self._over:
                 x = pad + self.n_slots * cell
-                image[y + 4 : y + cell - 4, x + 4 : x + cell - 4] = (40, 170, 60) if self._good_day[loop] else (150,) * 3
+                verdict = (40, 170, 60) if self._good_day[loop] else (150, 150, 150)
+                image[y + 4 : y + cell - 4, x + 4 : x + cell - 4] = verdict
         return image
 
 
@@ -529,7 +531,10 @@ def _check_int(name: str, value: Any, low: int | None, high: int | None) -> None
     ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
     ok = ok and (low is None or value >= low) and (high is None or value <= high)
     if not ok:
-        bounds = f"an int in [{low}, {high}]" if high is not None else (f"an int >= {low}" if low is not None else "an int")
+        if high is not None:
+            bounds = f"an int in [{low}, {high}]"
+        else:
+            bounds = f"an int >= {low}" if low is not None else "an int"
         raise ValueError(f"GroundhogDay: {name}={value!r} is invalid; expected {bounds}")
 
 
@@ -552,7 +557,9 @@ def _bored(level_probs: np.ndarray) -> np.ndarray:
     return bored
 
 
-def reaction_probabilities(taste_probs: np.ndarray, weights: np.ndarray, combos: np.ndarray, noise: float) -> np.ndarray:
+def reaction_probabilities(
+    taste_probs: np.ndarray, weights: np.ndarray, combos: np.ndarray, noise: float
+) -> np.ndarray:
     """P(reaction | meeting her with behaviour b, having done the behaviours in mask m with her today).
 
     `combos` is ``(K, 2)`` (before, after) pairs with probabilities `weights` ``(K,)``; given pair k

@@ -87,6 +87,14 @@ _register(
 
 # --- HVAC (envs/hvac.py) -----------------------------------------------------------------------
 
+_HVAC_BASELINES = {"thermostat": "envs.hvac:thermostat", "schedule_thermostat": "envs.hvac:schedule_thermostat"}
+# One week of 15-minute steps from a random day, generated weather, heat-pump power in [-1, 1].
+_register("rlkit/HVAC-v0", "envs.hvac:HVACEnv", _HVAC_BASELINES)
+# The same with 5 power levels (-8, -4, 0, 4, 8 kW), for DQN.
+_register("rlkit/HVAC-Discrete-v0", "envs.hvac:HVACEnv", _HVAC_BASELINES, kwargs={"action_type": "discrete"})
+# A whole year (35,040 steps) per episode.
+_register("rlkit/HVAC-Year-v0", "envs.hvac:HVACEnv", _HVAC_BASELINES, kwargs={"episode_days": 365})
+
 # --- Trading (envs/trading.py) -----------------------------------------------------------------
 
 _TRADING_BASELINES = {"buy_and_hold": "envs.trading:buy_and_hold", "ma_crossover": "envs.trading:ma_crossover"}

@@ -103,7 +103,9 @@ def read_checkpoint(checkpoint: str | os.PathLike | Mapping[str, Any]) -> Checkp
     return data
 
 
-def load_encoder(checkpoint: str | os.PathLike | Mapping[str, Any], map_location: str | torch.device = "cpu") -> Encoder:
+def load_encoder(
+    checkpoint: str | os.PathLike | Mapping[str, Any], map_location: str | torch.device = "cpu"
+) -> Encoder:
     """Rebuild the encoder a checkpoint describes and load its weights; outputs equal the saved encoder's.
 
     The encoder comes back in training mode, as ``make_encoder`` builds it; ``metadata`` is on
@@ -131,7 +133,10 @@ def _network_config(config: Mapping[str, Any]) -> dict:
 def check_compatible(encoder: Encoder, data: Checkpoint) -> None:
     """Raise a ``ValueError`` showing both sides unless ``data`` was saved from an encoder like ``encoder``."""
     if data["name"] != encoder.name:
-        raise ValueError(f"checkpoint holds encoder {data['name']!r}; the target is {encoder.name!r}; build a {data['name']!r} encoder or use another checkpoint")
+        raise ValueError(
+            f"checkpoint holds encoder {data['name']!r}; the target is {encoder.name!r}; "
+            f"build a {data['name']!r} encoder or use another checkpoint"
+        )
     saved_space = space_from_dict(data["observation_space"])
     if space_to_dict(saved_space) != space_to_dict(encoder.observation_space):
         raise ValueError(
@@ -140,12 +145,16 @@ def check_compatible(encoder: Encoder, data: Checkpoint) -> None:
         )
     saved, target = _network_config(data["config"]), _network_config(encoder.config)
     if saved != target:
-        raise ValueError(f"checkpoint's encoder was made with {saved}; the target with {target}; pass the checkpoint's kwargs")
+        raise ValueError(
+            f"checkpoint's encoder was made with {saved}; the target with {target}; pass the checkpoint's kwargs"
+        )
     own = encoder.state_dict()
     theirs = data["state_dict"]
     if set(own) != set(theirs):
         missing, extra = sorted(set(own) - set(theirs)), sorted(set(theirs) - set(own))
-        raise ValueError(f"checkpoint lacks parameters {missing[:5]} and has unexpected {extra[:5]}; saved by another rlkit version?")
+        raise ValueError(
+            f"checkpoint lacks parameters {missing[:5]} and has unexpected {extra[:5]}; saved by another rlkit version?"
+        )
     for k, v in own.items():
         if tuple(theirs[k].shape) != tuple(v.shape):
             raise ValueError(f"checkpoint's {k} has shape {tuple(theirs[k].shape)}; the target's is {tuple(v.shape)}")

@@ -24,7 +24,11 @@ PRESETS: dict[str, dict] = {
     "nature": dict(
         channels=(32, 64, 64), kernel_sizes=(8, 4, 3), strides=(4, 2, 1), paddings=(0, 0, 0), features_dim=512
     ),
-    "grid": dict(channels=(16, 32, 32), kernel_sizes=(3, 3, 3), strides=(1, 1, 1), paddings=(1, 1, 1), features_dim=128),
+    "grid": dict(
+        channels=(16, 32, 32), kernel_sizes=(3, 3, 3), strides=(1, 1, 1), paddings=(1, 1, 1), features_dim=128
+    ),
+    # preset=None: every option explicit, defaulting to two 3x3 "same" convs and no Linear.
+    None: dict(channels=(32, 64), kernel_sizes=(3, 3), strides=(1, 1), paddings=(1, 1), features_dim=None),
 }
 # NatureCNN's three convs shrink 36 pixels to 1; smaller inputs get the grid preset.
 NATURE_MIN_SIZE = 36
@@ -119,9 +123,9 @@ class CNN(nn.Module):
         activation: str = "relu",
     ) -> None:
         super().__init__()
-        if preset is not None and preset not in PRESETS:
-            raise ValueError(f"got preset={preset!r}; expected one of {sorted(PRESETS)} or None")
-        base = dict(PRESETS[preset]) if preset else dict(channels=(32, 64), kernel_sizes=(3, 3), strides=(1, 1), paddings=(1, 1), features_dim=None)
+        if preset not in PRESETS:
+            raise ValueError(f"got preset={preset!r}; expected one of {sorted(p for p in PRESETS if p)} or None")
+        base = dict(PRESETS[preset])
         channels = tuple(channels if channels is not None else base["channels"])
         n = len(channels)
         kernel_sizes = _per_block(kernel_sizes, base["kernel_sizes"], n, "kernel_sizes")

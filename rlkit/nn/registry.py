@@ -64,6 +64,7 @@ from rlkit.nn.spaces import (
     describe_space,
     flat_dim,
     flatten_preprocessed,
+    is_image_space,
     obs_as_tensor,
     preprocess,
     sample_observation,
@@ -99,7 +100,8 @@ class Encoder(nn.Module):
         return preprocess(obs_as_tensor(obs, self.device), self.observation_space)
 
     def extra_repr(self) -> str:
-        return f"name={self.name!r}, observation_space={describe_space(self.observation_space)}, output_dim={getattr(self, 'output_dim', '?')}"
+        space = describe_space(self.observation_space)
+        return f"name={self.name!r}, observation_space={space}, output_dim={getattr(self, 'output_dim', '?')}"
 
 
 class FeedForwardEncoder(Encoder):
@@ -403,7 +405,9 @@ def _make(spec: EncoderSpec, space: gym.Space, sequence: bool, kwargs: dict, see
     if isinstance(space, spaces.Dict):
         return _make_dict(spec, space, kwargs, config)
     if "encoder" in kwargs:
-        raise ValueError(f"encoder {spec.name!r} got encoder=... for {describe_space(space)}; a per-key map is for Dict spaces")
+        raise ValueError(
+            f"encoder {spec.name!r} got encoder=... for {describe_space(space)}; a per-key map is for Dict spaces"
+        )
     reason = spec.fits(space, kwargs)
     if reason is not None:
         raise ValueError(_unfit_message(spec.name, space, reason, sequence=False))
@@ -418,7 +422,9 @@ def _make_dict(spec: EncoderSpec, space: spaces.Dict, kwargs: dict, config: dict
         raise ValueError(f"got encoder={per_key!r}; expected a dict mapping Dict keys to encoder names")
     unknown = sorted(set(per_key) - set(space.spaces))
     if unknown:
-        raise ValueError(f"got encoder choices for keys {unknown} that the space lacks; its keys are {list(space.spaces)}")
+        raise ValueError(
+            f"got encoder choices for keys {unknown} that the space lacks; its keys are {list(space.spaces)}"
+        )
     encoders = {}
     for key, sub in space.spaces.items():
         choice = per_key.get(key)
@@ -450,7 +456,9 @@ def _make_sequence(spec: EncoderSpec, space: gym.Space, kwargs: dict, config: di
         )
     kwargs = dict(kwargs)
     if "window" in kwargs:
-        raise ValueError(f"encoder {spec.name!r} got window=... with sequence=True; window is for a flat frame stack without it")
+        raise ValueError(
+            f"encoder {spec.name!r} got window=... with sequence=True; window is for a flat frame stack without it"
+        )
     inner_name = kwargs.pop("inner", None)
     inner_kwargs = kwargs.pop("inner_kwargs", None) or {}
     if inner_name is None and inner_kwargs:
@@ -546,8 +554,6 @@ def _fits_vae(space: gym.Space, kwargs: dict) -> str | None:
 
 
 def _build_vae(space: spaces.Box, kwargs: dict) -> tuple[nn.Module, bool]:
-    from rlkit.nn.spaces import is_image_space
-
     if len(space.shape) == 1:
         _check_kwargs("vae", kwargs, _VECTOR_VAE_ARGS)
         kwargs.setdefault("likelihood", "gaussian")

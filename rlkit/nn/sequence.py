@@ -68,7 +68,9 @@ class SequenceModule(nn.Module):
 
 
 def as_episode_starts(episode_starts: Any, batch: int, steps: int, device: torch.device) -> torch.Tensor:
-    starts = torch.as_tensor(np.asarray(episode_starts) if not isinstance(episode_starts, torch.Tensor) else episode_starts)
+    if not isinstance(episode_starts, torch.Tensor):
+        episode_starts = np.asarray(episode_starts)
+    starts = torch.as_tensor(episode_starts)
     if tuple(starts.shape) != (batch, steps):
         raise ValueError(f"got episode_starts of shape {tuple(starts.shape)}; expected (B, T) = ({batch}, {steps})")
     return starts.to(device=device, dtype=torch.bool)

@@ -116,7 +116,9 @@ def preprocess(obs: Any, space: gym.Space, normalize_images: bool = True) -> Any
     """
     if isinstance(space, spaces.Dict):
         if not isinstance(obs, dict):
-            raise ValueError(f"got a {type(obs).__name__} for a Dict space; expected a dict with keys {list(space.spaces)}")
+            raise ValueError(
+                f"got a {type(obs).__name__} for a Dict space; expected a dict with keys {list(space.spaces)}"
+            )
         missing = [k for k in space.spaces if k not in obs]
         if missing:
             raise ValueError(f"observation dict lacks keys {missing}; the space has keys {list(space.spaces)}")
@@ -226,4 +228,6 @@ def space_from_dict(d: dict[str, Any]) -> gym.Space:
         return spaces.MultiBinary(d["n"])
     if kind == "Dict":
         return spaces.Dict({k: space_from_dict(s) for k, s in d["spaces"].items()})
-    raise ValueError(f"got a stored space of type {kind!r}; expected one of Box, Discrete, MultiDiscrete, MultiBinary, Dict")
+    raise ValueError(
+        f"got a stored space of type {kind!r}; expected one of Box, Discrete, MultiDiscrete, MultiBinary, Dict"
+    )

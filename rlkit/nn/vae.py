@@ -54,7 +54,9 @@ def beta_vae_loss(
     if likelihood not in LIKELIHOODS:
         raise ValueError(f"got likelihood={likelihood!r}; expected one of {LIKELIHOODS}")
     if reconstruction.shape != target.shape:
-        raise ValueError(f"got reconstruction {tuple(reconstruction.shape)} and target {tuple(target.shape)}; shapes must match")
+        raise ValueError(
+            f"got reconstruction {tuple(reconstruction.shape)} and target {tuple(target.shape)}; shapes must match"
+        )
     if likelihood == "gaussian":
         nll = 0.5 * (reconstruction - target).pow(2)
     else:

@@ -22,6 +22,12 @@ EXPECTED_FITS = {
 }
 
 
+def _probe(features):
+    """A loss whose gradient is generic: a fixed random projection (a plain sum is blind behind a LayerNorm)."""
+    weights = torch.randn(features.shape, generator=torch.Generator().manual_seed(0)).to(features.device)
+    return (features * weights).sum()
+
+
 def _assert_every_parameter_gets_gradient(module, loss):
     loss.backward()
     missing = [n for n, p in module.named_parameters() if p.requires_grad and (p.grad is None or not p.grad.abs().sum() > 0)]
@@ -57,7 +63,7 @@ def test_feedforward_shapes_and_gradients(name, space_name, nnkit):
     features = encoder(obs)
     assert features.shape == (4, encoder.output_dim)
     assert features.dtype == torch.float32 and torch.isfinite(features).all()
-    loss = features.pow(2).sum() + features.sum()
+    loss = _probe(features)
     if hasattr(encoder, "loss"):  # a VAE's decoder and variance head train through its own loss
         loss = loss + encoder.loss(obs)[0]
     _assert_every_parameter_gets_gradient(encoder, loss)
@@ -84,7 +90,7 @@ def test_sequence_mode_shapes_state_and_gradients(name, space_name, nnkit):
     features, new_state = encoder(obs, starts, state)
     assert features.shape == (batch, steps, encoder.output_dim)
     assert [s.shape for s in new_state] == [s.shape for s in state]
-    _assert_every_parameter_gets_gradient(encoder, features.pow(2).sum() + features.sum())
+    _assert_every_parameter_gets_gradient(encoder, _probe(features))
 
 
 @pytest.mark.parametrize("name", sequence_encoder_names())
@@ -96,7 +102,7 @@ def test_sequence_mode_with_an_inner_encoder(name, nnkit):
     obs = nnkit.sample_batch(space, (2, 3))
     features, _ = encoder(obs, np.eye(2, 3, dtype=bool), None)
     assert features.shape == (2, 3, encoder.output_dim)
-    _assert_every_parameter_gets_gradient(encoder, features.pow(2).sum() + features.sum())
+    _assert_every_parameter_gets_gradient(encoder, _probe(features))
 
 
 def test_flat_frame_stack_with_window_equals_the_2d_window(nnkit):

@@ -94,7 +94,7 @@ class NumbaDictRolloutBuffer(_NumbaGAEMixin, DictRolloutBuffer):
 
 
 class ChunkLayout(NamedTuple):
-    """How a rollout is cut into chunks; chunk ``c`` covers steps ``start[c] : start[c] + length[c]`` of env ``env[c]``."""
+    """How a rollout is cut: chunk ``c`` is steps ``start[c] : start[c] + length[c]`` of env ``env[c]``."""
 
     env: np.ndarray  # (n_chunks,) int64
     start: np.ndarray  # (n_chunks,) int64
@@ -244,8 +244,10 @@ class SequenceRolloutBuffer(BaseBuffer):
         seed: int | None = None,
     ):
         if isinstance(chunk_len, bool) or not isinstance(chunk_len, (int, np.integer)) or chunk_len < 1:
-            raise ValueError(f"SequenceRolloutBuffer: chunk_len={chunk_len!r}; expected an integer >= 1 (the BPTT length).")
-        if not isinstance(buffer_size, (int, np.integer)) or buffer_size < 1 or not isinstance(n_envs, (int, np.integer)) or n_envs < 1:
+            raise ValueError(
+                f"SequenceRolloutBuffer: chunk_len={chunk_len!r}; expected an integer >= 1 (the BPTT length)."
+            )
+        if not all(isinstance(n, (int, np.integer)) and n >= 1 for n in (buffer_size, n_envs)):
             raise ValueError(
                 f"SequenceRolloutBuffer: buffer_size={buffer_size!r}, n_envs={n_envs!r}; expected integers >= 1."
             )
@@ -350,7 +352,9 @@ class SequenceRolloutBuffer(BaseBuffer):
             states.append(array)
         starts = self._per_env("episode_start", episode_start).astype(np.float32)
         if not np.all((starts == 0) | (starts == 1)):
-            raise ValueError(f"SequenceRolloutBuffer.add: episode_start has values {np.unique(starts)}; expected 0/1 or bools.")
+            raise ValueError(
+                f"SequenceRolloutBuffer.add: episode_start has values {np.unique(starts)}; expected 0/1 or bools."
+            )
         if (truncated is None) != (truncation_values is None):
             raise ValueError(
                 "SequenceRolloutBuffer.add: truncated and truncation_values go together; pass both "
@@ -435,7 +439,8 @@ class SequenceRolloutBuffer(BaseBuffer):
             batch_size = n_chunks
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(
-                f"SequenceRolloutBuffer.get: batch_size={batch_size!r}; expected an integer >= 1 (chunks per minibatch)."
+                f"SequenceRolloutBuffer.get: batch_size={batch_size!r}; expected an integer >= 1 "
+                f"(chunks per minibatch)."
             )
         order = (self.rng if rng is None else rng).permutation(n_chunks)
         for first in range(0, n_chunks, batch_size):

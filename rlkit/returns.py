@@ -4,24 +4,21 @@ Every function here reads a rollout laid out as stable-baselines3's ``RolloutBuf
 (C-order ``(n_steps, n_envs)``, float32) and has the same inputs and semantics as SB3's
 ``RolloutBuffer.compute_returns_and_advantage``:
 
-==================== ====================== ===========================================================
-argument             shape, dtype           meaning
-==================== ====================== ===========================================================
-``rewards``          (n_steps, n_envs) f32  reward of the transition taken at step ``t``
-``values``           (n_steps, n_envs) f32  critic's ``V(s_t)`` of the observation the policy acted on
-``episode_starts``   (n_steps, n_envs)      1 where ``s_t`` is the first observation of an episode, i.e.
-                     f32 or bool            transition ``t - 1`` ended one (SB3's ``episode_starts``)
-``last_values``      (n_envs,) f32          ``V(s_{n_steps})``: the value of the observation after the
-                                            rollout's last step (SB3's ``last_values``)
-``dones``            (n_envs,) bool or 0/1  whether the rollout's last transition ended an episode
-                                            (SB3's ``dones``); then ``last_values`` is not used
-``truncated``        (n_steps, n_envs)      optional: transition ``t`` ended its episode by truncation
-                     bool or f32 0/1        (a time limit), not by reaching a terminal state
-``truncation_values`` (n_steps, n_envs) f32 optional: the critic's value of the final observation of
-                                            that truncated episode (``V(info["final_obs"])``); read only
-                                            where ``truncated`` is set, so fill the rest with anything
-                                            (NaN is a good choice: it is never read)
-==================== ====================== ===========================================================
+* ``rewards`` (n_steps, n_envs) float32: the reward of the transition taken at step ``t``.
+* ``values`` (n_steps, n_envs) float32: the critic's ``V(s_t)`` of the observation acted on.
+* ``episode_starts`` (n_steps, n_envs) float32 0/1 or bool: 1 where ``s_t`` is the first
+  observation of an episode, i.e. transition ``t - 1`` ended one (SB3's ``episode_starts``).
+* ``last_values`` (n_envs,) float32: ``V(s_{n_steps})``, the value of the observation after the
+  rollout's last step (SB3's ``last_values``).
+* ``dones`` (n_envs,) bool or 0/1: whether the rollout's last transition ended an episode (SB3's
+  ``dones``); where it did, ``last_values`` is not used.
+* ``truncated`` (n_steps, n_envs) bool or float32 0/1, optional: transition ``t`` ended its
+  episode by truncation (a time limit), not by reaching a terminal state. It must be an episode
+  end too (``episode_starts[t + 1]``, or ``dones`` at the last step).
+* ``truncation_values`` (n_steps, n_envs) float32, with ``truncated``: the critic's value of the
+  final observation of that truncated episode (SB3's ``info["terminal_observation"]``,
+  Gymnasium's ``info["final_obs"]``). Read only where ``truncated`` is set; fill the rest with
+  anything (NaN is a good choice).
 
 With ``done_t`` the end of an episode after transition ``t`` (``episode_starts[t + 1]``, or
 ``dones`` for the last step) and ``V_next`` the value of the next observation (``values[t + 1]``,
@@ -56,16 +53,17 @@ Validation
 ----------
 Each public function is a thin Python wrapper that checks shapes and dtypes (``ValueError``
 naming the argument, what it got and what it expected) and hands the arrays to an
-``@njit(cache=True)`` kernel. NaN/inf inputs are detected inside the kernel at no extra pass (a
-non-finite input always reaches a non-finite output, which the kernel counts); only then does the
-wrapper search the inputs to name the culprit, so the fast path does no extra work. Outputs are
-never returned when an input was bad.
+``@njit(cache=True)`` kernel. NaN/inf inputs are caught from the results: a non-finite input
+always reaches a non-finite advantage or return, which the kernel checks (in the loop, or in one
+flat pass over its cache-hot output); only then does the wrapper search the inputs to name the
+culprit, so the fast path makes no extra pass over the inputs. Results are never returned when an input was bad (an ``*_out`` array given by the caller
+may have been written to by then).
 
 JIT cache
 ---------
-Kernels are compiled on first use and cached on disk (Numba's ``cache=True``): in the package's
-``__pycache__`` if writable, else under ``$NUMBA_CACHE_DIR``, else in the user-wide cache
-(``~/.cache/numba``). Where none is writable (a read-only install and no writable home), the
+Kernels are compiled on first use and cached on disk (Numba's ``cache=True``): under
+``$NUMBA_CACHE_DIR`` if set, else in the package's ``__pycache__`` if writable, else in the
+user-wide cache (``~/.cache/numba``). Where none is writable (a read-only install and no writable home), the
 kernels still work, compiled per process, with a warning that says to set ``NUMBA_CACHE_DIR``.
 """
 
@@ -110,8 +108,8 @@ def cached_njit(fn: Callable) -> Callable:
 # Loops run steps outer (backwards) and envs inner, so each step reads one contiguous row of every
 # (n_steps, n_envs) C-order array. All arithmetic is float32 (numba would promote to float64 on
 # any float64 operand, hence the explicit np.float32 constants), with SB3's operation order so
-# that the results match its NumPy code bit for bit. Each kernel returns the number of non-finite
-# outputs or invalid masks it met; the wrapper turns a non-zero count into a ValueError.
+# that the results match its NumPy code bit for bit. Each kernel returns whether (or how often) it
+# met a non-finite result or an invalid mask; the wrapper turns that into a ValueError.
 
 
 @cached_njit
@@ -355,7 +353,9 @@ def _check_array(fn: str, name: str, array: object, shape: tuple[int, ...], mask
         )
 
 
-def _check_rollout(fn: str, rewards, values, episode_starts, last_values, truncated, truncation_values) -> tuple[int, int]:
+def _check_rollout(
+    fn: str, rewards, values, episode_starts, last_values, truncated, truncation_values
+) -> tuple[int, int]:
     """Shapes and dtypes of the rollout arrays; returns (n_steps, n_envs)."""
     if not isinstance(rewards, np.ndarray) or rewards.ndim != 2 or rewards.size == 0:
         got = f"shape {rewards.shape}" if isinstance(rewards, np.ndarray) else f"a {type(rewards).__name__}"
@@ -426,12 +426,21 @@ def _check_out(fn: str, name: str, array: np.ndarray | None, shape: tuple[int, .
     return array
 
 
+def _truncation_or_empty(truncated, truncation_values):
+    # The non-GAE kernels take (0, 0) arrays for "no truncation" (one compiled variant fewer).
+    if truncated is None:
+        return _NO_TRUNCATION_MASK, _NO_TRUNCATION_VALUES
+    return truncated, truncation_values
+
+
 def _where(mask: np.ndarray) -> str:
     t, e = np.argwhere(mask)[0]
     return f"[step {t}, env {e}] (and {int(mask.sum()) - 1} more)" if mask.sum() > 1 else f"[step {t}, env {e}]"
 
 
-def _diagnose(fn: str, rewards, values, episode_starts, last_values, kernel_dones, truncated, truncation_values) -> ValueError:
+def _diagnose(
+    fn: str, rewards, values, episode_starts, last_values, kernel_dones, truncated, truncation_values
+) -> ValueError:
     """The kernel counted a bad value: find the argument to blame (slow path, errors only)."""
     n_steps, n_envs = rewards.shape
     checks = [("rewards", rewards), ("values", values)]
@@ -534,7 +543,9 @@ def gae_advantages(
     advantages = _check_out(fn, "advantages_out", advantages_out, shape, inputs)
     returns = _check_out(fn, "returns_out", returns_out, shape, (*inputs, ("advantages_out", advantages)))
     if truncated is None:
-        n_bad = _gae_kernel(rewards, values, episode_starts, last_values, kernel_dones, gamma, gae_lambda, advantages, returns)
+        n_bad = _gae_kernel(
+            rewards, values, episode_starts, last_values, kernel_dones, gamma, gae_lambda, advantages, returns
+        )
     else:
         n_bad = _gae_truncated_kernel(
             rewards, values, episode_starts, last_values, kernel_dones, truncated, truncation_values,
@@ -567,7 +578,7 @@ def discounted_returns(
     kernel_dones = _check_dones(fn, dones, shape[1])
     gamma = _gamma(fn, "gamma", gamma)
     out = _check_out(fn, "out", out, shape, (("rewards", rewards), ("truncation_values", truncation_values)))
-    mask, tvalues = (truncated, truncation_values) if truncated is not None else (_NO_TRUNCATION_MASK, _NO_TRUNCATION_VALUES)
+    mask, tvalues = _truncation_or_empty(truncated, truncation_values)
     n_bad = _discounted_returns_kernel(rewards, episode_starts, last_values, kernel_dones, mask, tvalues, gamma, out)
     if n_bad:
         raise _diagnose(fn, rewards, None, episode_starts, last_values, kernel_dones, truncated, truncation_values)
@@ -601,8 +612,10 @@ def lambda_returns(
     out = _check_out(
         fn, "out", out, shape, (("rewards", rewards), ("values", values), ("truncation_values", truncation_values))
     )
-    mask, tvalues = (truncated, truncation_values) if truncated is not None else (_NO_TRUNCATION_MASK, _NO_TRUNCATION_VALUES)
-    n_bad = _lambda_returns_kernel(rewards, values, episode_starts, last_values, kernel_dones, mask, tvalues, gamma, lam, out)
+    mask, tvalues = _truncation_or_empty(truncated, truncation_values)
+    n_bad = _lambda_returns_kernel(
+        rewards, values, episode_starts, last_values, kernel_dones, mask, tvalues, gamma, lam, out
+    )
     if n_bad:
         raise _diagnose(fn, rewards, values, episode_starts, last_values, kernel_dones, truncated, truncation_values)
     return out
@@ -637,8 +650,10 @@ def n_step_returns(
     out = _check_out(
         fn, "out", out, shape, (("rewards", rewards), ("values", values), ("truncation_values", truncation_values))
     )
-    mask, tvalues = (truncated, truncation_values) if truncated is not None else (_NO_TRUNCATION_MASK, _NO_TRUNCATION_VALUES)
-    n_bad = _n_step_returns_kernel(rewards, values, episode_starts, last_values, kernel_dones, mask, tvalues, gamma, int(n), out)
+    mask, tvalues = _truncation_or_empty(truncated, truncation_values)
+    n_bad = _n_step_returns_kernel(
+        rewards, values, episode_starts, last_values, kernel_dones, mask, tvalues, gamma, int(n), out
+    )
     if n_bad:
         raise _diagnose(fn, rewards, values, episode_starts, last_values, kernel_dones, truncated, truncation_values)
     return out

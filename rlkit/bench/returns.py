@@ -68,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
 
         buffers = []
         for cls in (RolloutBuffer, NumbaRolloutBuffer):
-            buf = cls(n_steps, observation_space, action_space, device="cpu", gamma=GAMMA, gae_lambda=GAE_LAMBDA, n_envs=n_envs)
+            kwargs = dict(device="cpu", gamma=GAMMA, gae_lambda=GAE_LAMBDA, n_envs=n_envs)
+            buf = cls(n_steps, observation_space, action_space, **kwargs)
             buf.rewards[:], buf.values[:], buf.episode_starts[:] = rewards, values, episode_starts
             buffers.append(buf)
         sb3, numba_buf = buffers
@@ -108,8 +109,10 @@ def run(args: argparse.Namespace) -> int:
         summary[(n_steps, n_envs)] = (t_sb3 / t_buffer, t_kernel / t_copy)
 
     print_table(
-        f"GAE(λ={GAE_LAMBDA}, γ={GAMMA}): Numba vs SB3 compute_returns_and_advantage" + (" [quick]" if args.quick else ""),
-        ["n_steps x n_envs", "SB3 ms", "rlkit buffer µs", "speedup x", "kernel µs", "copy floor µs", "kernel/floor", "max|dA|"],
+        f"GAE(λ={GAE_LAMBDA}, γ={GAMMA}): Numba vs SB3's compute_returns_and_advantage"
+        + (" [quick]" if args.quick else ""),
+        ["n_steps x n_envs", "SB3 ms", "rlkit buffer µs", "speedup x"]
+        + ["kernel µs", "copy floor µs", "kernel/floor", "max|dA|"],
         rows,
     )
     if (2048, 8) in summary:

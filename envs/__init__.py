@@ -98,15 +98,18 @@ _register("rlkit/HVAC-Year-v0", "envs.hvac:HVACEnv", _HVAC_BASELINES, kwargs={"e
 # --- Trading (envs/trading.py) -----------------------------------------------------------------
 
 _TRADING_BASELINES = {"buy_and_hold": "envs.trading:buy_and_hold", "ma_crossover": "envs.trading:ma_crossover"}
+# The registered ids return the (window, features) observation flattened to 1-D, because SB3's
+# check_env warns about any observation that is neither 1-D nor an image; the numbers are the
+# same. Sequence encoders that want the (T, D) window: --env-kwargs flatten_observation=false.
 # One synthetic asset, short/flat/long.
-_register("rlkit/Trading-v0", "envs.trading:TradingEnv", _TRADING_BASELINES)
+_register("rlkit/Trading-v0", "envs.trading:TradingEnv", _TRADING_BASELINES, kwargs={"flatten_observation": True})
 # Target weight in [-1, 1].
 _register(
     "rlkit/Trading-Continuous-v0", "envs.trading:TradingEnv", _TRADING_BASELINES,
-    kwargs={"action_type": "continuous"},
+    kwargs={"action_type": "continuous", "flatten_observation": True},
 )  # fmt: skip
 # Four correlated synthetic assets, target weights (gross exposure capped at 1).
 _register(
     "rlkit/Trading-MultiAsset-v0", "envs.trading:TradingEnv", _TRADING_BASELINES,
-    kwargs={"action_type": "continuous", "n_assets": 4},
+    kwargs={"action_type": "continuous", "n_assets": 4, "flatten_observation": True},
 )  # fmt: skip

@@ -3,6 +3,7 @@
   rlkit bench returns   Numba GAE vs stable-baselines3's compute_returns_and_advantage
   rlkit bench envs      single-env and batched steps/s of rlkit's envs vs MiniGrid and CartPole
   rlkit bench train     full training steps/s (collection + update) of rlkit's agents vs SB3's
+  rlkit bench nn        encoder one-step (cached) and chunked forward passes vs recomputing them
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ BENCHMARKS = {
     "returns": "rlkit.bench.returns",
     "envs": "rlkit.bench.envs",
     "train": "rlkit.bench.train",
+    "nn": "rlkit.nn.bench",
 }
 
 

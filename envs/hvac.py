@@ -452,6 +452,7 @@ class HVACEnv(gym.Env):
             start_weekday = self.weather["timestamps"][row].weekday()
             self.start_label = self.weather["timestamps"][row].isoformat()
         self._build_episode(temp_hourly, solar_hourly, start_weekday)
+        self._start_weekday = start_weekday
         self.start_day = start_day
 
         self._t = 0
@@ -606,16 +607,15 @@ class HVACEnv(gym.Env):
 
     def _render_ansi(self) -> str:
         t = self._t
-        k = min(t, self.n_steps - 1)  # the last step's calendar for the final state
-        minutes = int(round(t * self.step_minutes))
-        weekday = self.weekday[k] if t < self.n_steps else (self.weekday[k] + (1 if minutes % 1440 == 0 else 0)) % 7
-        clock = f"{(minutes // 60) % 24:02d}:{minutes % 60:02d}"
+        minutes = t * self.step_minutes
+        weekday = (self._start_weekday + minutes // 1440) % 7
+        row = self._obs_table[t]  # the exogenous columns hold time t's values for every t in [0, T]
         return (
-            f"day {minutes // 1440} {WEEKDAY_NAMES[weekday]} {clock} | air {self._temp_air:5.1f} °C "
-            f"mass {self._temp_mass:5.1f} °C out {self.temp_out_c[k]:5.1f} °C | "
-            f"{'occupied' if self.occupied[k] else 'empty   '} | HVAC {self._power_w[t] / 1000:+5.1f} kW | "
-            f"{self.price_per_kwh[k]:.2f} €/kWh | energy {self._sum_energy_kwh:7.2f} kWh, "
-            f"cost {self._sum_cost:6.2f} €, discomfort {self._sum_discomfort:6.2f} K·h"
+            f"day {minutes // 1440} {WEEKDAY_NAMES[weekday]} {(minutes // 60) % 24:02d}:{minutes % 60:02d} | "
+            f"air {self._temp_air:5.1f} °C mass {self._temp_mass:5.1f} °C "
+            f"out {row[2] * TEMP_SCALE_K + TEMP_OFFSET_C:5.1f} °C | {'occupied' if row[6] > 0.5 else 'empty   '} | "
+            f"HVAC {self._power_w[t] / 1000:+5.1f} kW | {row[7] * max(self.tou_prices):.2f} €/kWh | "
+            f"energy {self._sum_energy_kwh:7.2f} kWh, cost {self._sum_cost:6.2f} €, discomfort {self._sum_discomfort:6.2f} K·h"
         )
 
     def _render_rgb(self, height: int = 240, width: int = 480) -> np.ndarray:

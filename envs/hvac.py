@@ -63,9 +63,10 @@ class HVACEnv(gym.Env):
     (surface convection), UA_ao = 60 W/K (windows, infiltration), UA_mo = 120 W/K (opaque
     envelope); the overall loss is 164 W/K, so the design load at -10 °C is about 5.1 kW against a
     heat pump of 8 kW thermal. Time constants: about 1.3 h (air) and 63 h (mass). The linear system
-    ``dx/dt = A x + B u`` with ``u = [T_out, Q_hvac, Q_solar, Q_internal]`` held constant over a
-    step (zero-order hold) is discretized exactly with the matrix exponential (no Euler error):
-    ``x[k+1] = Ad x[k] + Bd u[k]``, computed once at construction (:func:`discretize_rc`).
+    ``dx/dt = A x + B u`` (``env.A``, ``env.B``) with ``u = [T_out °C, Q_hvac W, GHI W/m², Q_internal W]``
+    (``Q_solar = solar_aperture_m2 · GHI``) held constant over a step (zero-order hold) is
+    discretized exactly with the matrix exponential (no Euler error): ``x[k+1] = Ad x[k] + Bd u[k]``
+    (``env.Ad``, ``env.Bd``), computed once at construction (:func:`discretize_rc`).
 
     **Heat pump.** ``Q_hvac`` (W, thermal; > 0 heats, < 0 cools) draws electric power
     ``|Q_hvac| / COP``. The COP is a fraction (``cop_carnot_efficiency``, 0.5) of the Carnot COP

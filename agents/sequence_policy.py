@@ -13,9 +13,13 @@ the state stored at its first step); the encoder guarantees that memory from bef
 start never reaches outputs at or after it. The state is the encoder's tuple of batch-first
 float32 tensors (``state_shapes``), which ``rlkit.buffers.SequenceRolloutBuffer`` stores per step.
 
-The actor and critic share the encoder (one memory, one forward pass per step): the cheapest
-choice, and the one that lets the value loss shape the memory too (sb3-contrib's RecurrentPPO runs a
-second LSTM for the critic by default).
+By default the critic has its own encoder (its own memory), as SB3's PPO has separate actor and
+critic networks and sb3-contrib's RecurrentPPO a second LSTM for the critic: with one shared
+encoder the value loss, whose gradients are far larger than the policy loss's while returns are
+large (CartPole: ~50 vs ~0.05), dominates the shared weights' Adam updates and the policy learns
+several times more slowly. ``share_encoder=True`` runs one encoder for both (half the encoder
+compute, for tasks where that trade is right). The state is the actor's memory tensors followed
+by the critic's.
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ class SequenceActorCriticPolicy(BasePolicy):
     :param activation_fn: activation of the heads.
     :param ortho_init: orthogonal init of the heads as SB3 (gains sqrt(2), 0.01 actor, 1 critic).
     :param log_std_init: initial log standard deviation (Box actions).
+    :param share_encoder: one encoder for actor and critic (default: one each; see the module docstring).
     """
 
     def __init__(
@@ -84,9 +89,11 @@ class SequenceActorCriticPolicy(BasePolicy):
         optimizer_class: type[torch.optim.Optimizer] = torch.optim.Adam,
         optimizer_kwargs: dict[str, Any] | None = None,
         use_sde: bool = False,
+        share_encoder: bool = False,
     ) -> None:
         if optimizer_kwargs is None:
-            optimizer_kwargs = {"eps": 1e-5} if optimizer_class is torch.optim.Adam else {}
+            # SB3's PPO eps; foreach: one fused kernel per step for all parameters (less per-op overhead on CPU).
+            optimizer_kwargs = {"eps": 1e-5, "foreach": True} if optimizer_class is torch.optim.Adam else {}
         super().__init__(observation_space, action_space, optimizer_class=optimizer_class, optimizer_kwargs=optimizer_kwargs)
         if use_sde:
             raise ValueError("use_sde=True: sequence PPO has no state-dependent exploration; pass use_sde=False")
@@ -105,8 +112,13 @@ class SequenceActorCriticPolicy(BasePolicy):
         self.activation_fn = activation_fn
         self.ortho_init = ortho_init
         self.log_std_init = log_std_init
+        self.share_encoder = bool(share_encoder)
 
         self.encoder = make_encoder(encoder, observation_space, sequence=True, **self.encoder_kwargs)
+        self.critic_encoder = None
+        if not self.share_encoder:
+            self.critic_encoder = make_encoder(encoder, observation_space, sequence=True, **self.encoder_kwargs)
+        self._n_actor_state = len(self.encoder.state_shapes)
         pi_sizes, vf_sizes = _split_net_arch(net_arch)
         self.pi_net, pi_dim = _mlp(self.encoder.output_dim, pi_sizes, activation_fn)
         self.vf_net, vf_dim = _mlp(self.encoder.output_dim, vf_sizes, activation_fn)
@@ -128,12 +140,17 @@ class SequenceActorCriticPolicy(BasePolicy):
 
     @property
     def state_shapes(self) -> tuple[tuple[int, ...], ...]:
-        """Shapes of the memory tensors of one env (no batch axis)."""
-        return self.encoder.state_shapes
+        """Shapes of the memory tensors of one env (no batch axis): the actor's, then the critic's."""
+        if self.critic_encoder is None:
+            return self.encoder.state_shapes
+        return self.encoder.state_shapes + self.critic_encoder.state_shapes
 
     def initial_state(self, batch_size: int) -> tuple[torch.Tensor, ...]:
         """The memory before any observation, each tensor ``(batch_size, *shape)``."""
-        return self.encoder.initial_state(batch_size, self.device)
+        state = self.encoder.initial_state(batch_size, self.device)
+        if self.critic_encoder is None:
+            return state
+        return state + self.critic_encoder.initial_state(batch_size, self.device)
 
     def reset_state(self, state: tuple[torch.Tensor, ...], episode_starts: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """`state` with the rows where ``episode_starts (B,)`` is set replaced by the initial memory."""
@@ -152,13 +169,29 @@ class SequenceActorCriticPolicy(BasePolicy):
     ) -> tuple[MaskedCategorical | DiagGaussian, torch.Tensor, tuple[torch.Tensor, ...]]:
         """``obs (B, T, *obs_shape)``, ``episode_starts (B, T)``, ``action_masks (B, T, n)`` bool or None
         -> (action distribution over ``(B, T)``, values ``(B, T)``, new state)."""
-        features, new_state = self.encoder(obs, episode_starts, state)  # (B, T, F)
-        return self._distribution(features, action_masks), self.value_net(self.vf_net(features)).squeeze(-1), new_state
+        if self.critic_encoder is None:
+            features, new_state = self.encoder(obs, episode_starts, state)  # (B, T, F)
+            critic_features = features
+        else:
+            actor_state, critic_state = self._split(state)
+            features, new_actor = self.encoder(obs, episode_starts, actor_state)  # (B, T, F)
+            critic_features, new_critic = self.critic_encoder(obs, episode_starts, critic_state)  # (B, T, F)
+            new_state = new_actor + new_critic
+        values = self.value_net(self.vf_net(critic_features)).squeeze(-1)  # (B, T)
+        return self._distribution(features, action_masks), values, new_state
 
     def predict_values(self, obs: Any, episode_starts: torch.Tensor, state: tuple[torch.Tensor, ...] | None) -> torch.Tensor:
         """Critic only: values ``(B, T)``."""
-        features, _ = self.encoder(obs, episode_starts, state)  # (B, T, F)
+        if self.critic_encoder is None:
+            features, _ = self.encoder(obs, episode_starts, state)  # (B, T, F)
+        else:
+            features, _ = self.critic_encoder(obs, episode_starts, self._split(state)[1])  # (B, T, F)
         return self.value_net(self.vf_net(features)).squeeze(-1)  # (B, T)
+
+    def _split(self, state: tuple[torch.Tensor, ...] | None) -> tuple[Any, Any]:
+        if state is None:
+            return None, None
+        return tuple(state[: self._n_actor_state]), tuple(state[self._n_actor_state :])
 
     def _distribution(self, features: torch.Tensor, action_masks: torch.Tensor | None) -> MaskedCategorical | DiagGaussian:
         out = self.action_net(self.pi_net(features))  # (B, T, n) or (B, T, d)
@@ -180,5 +213,6 @@ class SequenceActorCriticPolicy(BasePolicy):
         data.update(
             encoder=self.encoder_name, encoder_kwargs=self.encoder_kwargs, net_arch=self.net_arch,
             activation_fn=self.activation_fn, ortho_init=self.ortho_init, log_std_init=self.log_std_init,
+            share_encoder=self.share_encoder,
         )  # fmt: skip
         return data

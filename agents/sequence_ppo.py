@@ -285,7 +285,7 @@ class SequencePPO(OnPolicyAlgorithm):
         for _ in range(n_rollout_steps):
             starts = torch.as_tensor(self._last_episode_starts, dtype=torch.bool, device=device)  # (n,)
             masks = self._last_action_masks
-            with torch.no_grad():
+            with torch.inference_mode():
                 if self._last_episode_starts.any():
                     memory = policy.reset_state(memory, starts)  # store the memory the policy actually reads
                 obs = obs_as_tensor(self._last_obs, device)
@@ -407,7 +407,7 @@ class SequencePPO(OnPolicyAlgorithm):
 
                 policy.optimizer.zero_grad()
                 loss.backward()
-                torch.nn.utils.clip_grad_norm_(policy.parameters(), self.max_grad_norm)
+                torch.nn.utils.clip_grad_norm_(policy.parameters(), self.max_grad_norm, foreach=True)
                 policy.optimizer.step()
             self._n_updates += 1
             if not continue_training:

@@ -166,6 +166,8 @@ def unbatch_info(info: dict[str, Any], num_envs: int) -> list[dict[str, Any]]:
     A key without a mask is taken as present for every copy (custom vector envs may omit masks).
     """
     out: list[dict[str, Any]] = [{} for _ in range(num_envs)]
+    if not info:
+        return out  # most steps of most envs: nothing to unbatch
     for key, value in info.items():
         if key.startswith("_") and key[1:] in info:
             continue  # a mask

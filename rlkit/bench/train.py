@@ -9,9 +9,11 @@ stepped (and, in the first row, which rollout buffer) differs:
 * ``adapter + Numba buffer``: ``rlkit.vec_env.VectorEnvAdapter`` over the env's batched
   ``vector_entry_point``, what ``rlkit train`` runs by default.
 
-Each figure is ``model.learn(--steps)`` wall time, best of ``--repeat``, after one untimed warm-up
-``learn`` of the same length (Numba compilation, torch's first calls). Ratios are against the
-``DummyVecEnv + Numba buffer`` row measured in the same run.
+Each figure is ``model.learn(--steps)`` wall time, best of ``--repeat`` (rows interleaved), after
+one untimed warm-up ``learn`` of the same length (Numba compilation, torch's first calls). Ratios are
+against the ``DummyVecEnv + Numba buffer`` row measured in the same run. A second table times the
+vec envs alone (random actions, no policy, the same wrappers as in training), which shows how much
+of a training step is env stepping at all: PPO's forward passes and updates dominate on a fast env.
 """
 
 from __future__ import annotations
@@ -21,11 +23,19 @@ import argparse
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", default="rlkit/GridWorld-v0", help="an env id with a batched vector_entry_point")
-    parser.add_argument("--n-envs", type=int, default=16, metavar="N", help="env copies stepped together")
-    parser.add_argument("--steps", type=int, default=16_384, metavar="N", help="env steps per timed learn() (--quick: 2048)")
-    parser.add_argument("--repeat", type=int, default=3, metavar="N", help="timed runs per row; the best is shown (--quick: 1)")
+    parser.add_argument("--n-envs", type=int, nargs="+", default=[16, 64], metavar="N", help="env copies stepped together (one table row per setup and N)")
+    parser.add_argument("--steps", type=int, default=16_384, metavar="N", help="env steps per timed learn() (--quick: 4096)")
+    parser.add_argument("--repeat", type=int, default=3, metavar="N", help="timed runs per row, interleaved across rows; the best is shown (--quick: 1)")
     parser.add_argument("--quick", action="store_true", help="few steps and one repeat: a smoke run, noisy figures")
     parser.add_argument("--seed", type=int, default=0, help="seed of the agent and the envs")
+
+
+SETUPS = [
+    ("DummyVecEnv + SB3 buffer", "dummy", False),
+    ("DummyVecEnv + Numba buffer", "dummy", True),
+    ("adapter + Numba buffer", "vector", True),
+]
+REFERENCE = "DummyVecEnv + Numba buffer"
 
 
 def _model(env_id: str, n_envs: int, seed: int, vectorization: str, numba_buffer: bool):
@@ -41,34 +51,74 @@ def _model(env_id: str, n_envs: int, seed: int, vectorization: str, numba_buffer
 
 
 def run(args: argparse.Namespace) -> int:
-    from rlkit.bench import best_time, print_table
+    import time
+
+    from rlkit.bench import print_table
     from rlkit.runs import resolve_env_id
     from rlkit.vec_env import VectorEnvAdapter
 
-    steps = 2048 if args.quick else args.steps
+    steps = 4096 if args.quick else args.steps
     repeat = 1 if args.quick else args.repeat
-    if steps < 1 or repeat < 1 or args.n_envs < 1:
+    if steps < 1 or repeat < 1 or min(args.n_envs) < 1:
         raise ValueError(f"bench train: --steps={steps}, --repeat={repeat} and --n-envs={args.n_envs} must all be >= 1")
     if resolve_env_id(args.env).vector_entry_point is None:
         raise ValueError(f"bench train: {args.env} has no vector_entry_point to compare with DummyVecEnv; try rlkit/GridWorld-v0")
 
-    rows_spec = [
-        ("DummyVecEnv + SB3 buffer", "dummy", False),
-        ("DummyVecEnv + Numba buffer", "dummy", True),
-        ("adapter + Numba buffer", "vector", True),
-    ]
-    timings = {}
-    for label, vectorization, numba_buffer in rows_spec:
-        model = _model(args.env, args.n_envs, args.seed, vectorization, numba_buffer)
-        if vectorization == "vector":
-            assert isinstance(model.get_env().unwrapped, VectorEnvAdapter), "the adapter row must step the vector env"
-        timings[label] = best_time(lambda: model.learn(steps, reset_num_timesteps=False), repeat=repeat)
-        model.get_env().close()
-    reference = timings["DummyVecEnv + Numba buffer"]
-    rows = [[label, steps / seconds, reference / seconds] for label, seconds in timings.items()]
+    models = {}
+    for n_envs in args.n_envs:
+        for label, vectorization, numba_buffer in SETUPS:
+            model = _model(args.env, n_envs, args.seed, vectorization, numba_buffer)
+            assert isinstance(model.get_env().unwrapped, VectorEnvAdapter) == (vectorization == "vector")
+            model.learn(steps, reset_num_timesteps=False)  # warm-up: Numba compilation, torch's first calls
+            models[n_envs, label] = model
+    best = {key: float("inf") for key in models}
+    for _ in range(repeat):  # rows interleaved, so that load from other processes hits them alike
+        for key, model in models.items():
+            start = time.perf_counter()
+            model.learn(steps, reset_num_timesteps=False)
+            best[key] = min(best[key], time.perf_counter() - start)
+    rows = []
+    for (n_envs, label), seconds in best.items():
+        rows.append([label, n_envs, steps / seconds, best[n_envs, REFERENCE] / seconds])
+        models[n_envs, label].get_env().close()
     print_table(
-        f"PPO training on {args.env}, {args.n_envs} envs, {steps:,} steps per run (best of {repeat}); ratio vs DummyVecEnv + Numba buffer",
-        ["setup", "steps/s", "× DummyVecEnv"],
+        f"PPO training on {args.env}: {steps:,} steps per run, best of {repeat}",
+        ["setup", "envs", "steps/s", f"× {REFERENCE}"],
         rows,
     )
+    print_table(
+        f"The vec envs alone: {args.env}, random actions, best of {repeat}",
+        ["vec env", "envs", "env steps/s", "× DummyVecEnv"],
+        _env_rows(args.env, args.n_envs, steps, repeat, args.seed),
+    )
     return 0
+
+
+def _env_rows(env_id: str, n_envs_list: list[int], steps: int, repeat: int, seed: int) -> list[list]:
+    import numpy as np
+
+    from rlkit.bench import best_time
+    from rlkit.config import load_config
+    from rlkit.runs import make_vec_env
+
+    rows = []
+    for n_envs in n_envs_list:
+        times = {}
+        for label, vectorization in (("DummyVecEnv", "dummy"), ("adapter", "vector")):
+            config = load_config(overrides=[f"env.id={env_id}", f"n_envs={n_envs}", f"env.vectorization={vectorization}"])
+            env = make_vec_env(config)
+            env.seed(seed)
+            env.reset()
+            env.action_space.seed(seed)
+            actions = [np.array([env.action_space.sample() for _ in range(n_envs)]) for _ in range(64)]
+            n_steps = max(1, steps // n_envs)
+
+            def step_all(env=env, actions=actions, n_steps=n_steps) -> None:
+                for i in range(n_steps):
+                    env.step(actions[i % len(actions)])
+
+            times[label] = best_time(step_all, repeat=repeat) / (n_steps * n_envs)
+            env.close()
+        for label, seconds in times.items():
+            rows.append([label, n_envs, 1.0 / seconds, times["DummyVecEnv"] / seconds])
+    return rows

@@ -114,32 +114,44 @@ def cached_njit(fn: Callable) -> Callable:
 
 @cached_njit
 def _gae_kernel(rewards, values, episode_starts, last_values, dones, gamma, gae_lambda, advantages, returns):
+    # The hot path, in three passes over the flat C-order arrays (index i = t * n_envs + e, next step
+    # i + n_envs): the TD errors and the returns/validity pass are independent per element and
+    # vectorise; only the recurrence A_t = delta_t + c_t * A_{t+1} is sequential, and it runs as
+    # n_envs interleaved scalar chains, which beats a per-row inner loop that is too short to
+    # vectorise for the common 1-16 envs. Unsigned indices skip Numba's negative-index wraparound
+    # code, which otherwise keeps LLVM from vectorising the flat loops (about 1.5x here). The float32
+    # operations are SB3's, in its order.
     n_steps, n_envs = rewards.shape
     g = np.float32(gamma)
     # SB3 multiplies the Python floats gamma * gae_lambda first (float64), then casts to float32.
     gl = np.float32(gamma * gae_lambda)
     one = np.float32(1.0)
-    t = n_steps - 1
-    for e in range(n_envs):
+    flat_rewards, flat_values, flat_starts = rewards.reshape(-1), values.reshape(-1), episode_starts.reshape(-1)
+    flat_adv, flat_ret = advantages.reshape(-1), returns.reshape(-1)
+    n_env = np.uint64(n_envs)
+    n_total = np.uint64(n_steps * n_envs)
+    n_inner = n_total - n_env  # every step but the last, which bootstraps from last_values
+    for i in range(n_inner):
+        j = i + n_env
+        next_non_terminal = one - np.float32(flat_starts[j])
+        flat_adv[i] = flat_rewards[i] + g * flat_values[j] * next_non_terminal - flat_values[i]
+    for e in range(n_env):
+        i = n_inner + e
         next_non_terminal = one - np.float32(dones[e])
-        delta = rewards[t, e] + g * last_values[e] * next_non_terminal - values[t, e]
-        adv = delta + gl * next_non_terminal * np.float32(0.0)  # SB3 starts from last_gae_lam = 0
-        advantages[t, e] = adv
-        returns[t, e] = adv + values[t, e]
-    for t in range(n_steps - 2, -1, -1):
-        for e in range(n_envs):
-            next_non_terminal = one - np.float32(episode_starts[t + 1, e])
-            delta = rewards[t, e] + g * values[t + 1, e] * next_non_terminal - values[t, e]
-            adv = delta + gl * next_non_terminal * advantages[t + 1, e]
-            advantages[t, e] = adv
-            returns[t, e] = adv + values[t, e]
-    # Validity in one flat pass over the (cache-hot) results, which vectorises where checks inside
-    # the recurrence would not: any NaN/inf input reaches an advantage or a return.
-    flat_adv, flat_ret, flat_starts = advantages.reshape(-1), returns.reshape(-1), episode_starts.reshape(-1)
+        delta = flat_rewards[i] + g * last_values[e] * next_non_terminal - flat_values[i]
+        flat_adv[i] = delta + gl * next_non_terminal * np.float32(0.0)  # SB3 starts from last_gae_lam = 0
+    for k in range(n_inner):
+        i = n_inner - np.uint64(1) - k
+        j = i + n_env
+        flat_adv[i] = flat_adv[i] + gl * (one - np.float32(flat_starts[j])) * flat_adv[j]
+    # Returns, and validity from the results: any NaN/inf input reaches an advantage or a return.
     bad = False
-    for i in range(flat_adv.shape[0]):
-        a, r, s = flat_adv[i], flat_ret[i], np.float32(flat_starts[i])
-        bad |= ((a - a + r - r) != 0) | (s * s != s)  # non-finite result, or a start not 0/1
+    for i in range(n_total):
+        adv = flat_adv[i]
+        ret = adv + flat_values[i]
+        flat_ret[i] = ret
+        start = np.float32(flat_starts[i])
+        bad |= ((adv - adv + ret - ret) != 0) | (start * start != start)  # non-finite, or a start not 0/1
     return bad
 
 

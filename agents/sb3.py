@@ -63,6 +63,8 @@ def policy_kwargs(policy_config: Any) -> dict[str, Any]:
             raise ValueError(f"unknown encoder {policy_config.encoder!r}; choose one of: {', '.join(names)}")
         kwargs["features_extractor_class"] = EncoderExtractor
         kwargs["features_extractor_kwargs"] = dict(encoder=policy_config.encoder, **policy_config.encoder_kwargs)
+        if policy_config.freeze_encoder:  # saved with the model, so a resumed run stays frozen
+            kwargs["features_extractor_kwargs"]["freeze"] = True
     elif policy_config.encoder_kwargs:
         raise ValueError("policy.encoder_kwargs are set but policy.encoder is not; name an encoder with --encoder")
     if policy_config.net_arch is not None:

@@ -110,6 +110,14 @@ class PolicyConfig(_Schema):
     """Activation of the heads, a name in ``torch.nn`` (``Tanh``, ``ReLU``); unset = the algorithm's default."""
     kwargs: dict[str, Any] = Field(default_factory=dict)
     """Any other ``policy_kwargs`` of the SB3 policy (``ortho_init``, ``log_std_init``, …)."""
+    init_encoder: str | None = None
+    """Encoder checkpoint to start from (``rlkit pretrain vae|seq``'s ``encoder.pt``); sets ``encoder`` and
+    ``encoder_kwargs`` to the checkpoint's (a different one given is refused). Only used when a run starts."""
+    init_policy: str | None = None
+    """Behaviour-cloning checkpoint (``rlkit pretrain bc``'s ``policy.pt``) to start from: its encoder and actor
+    head (PPO/A2C ``policy_net``, ``action_net``, ``log_std``). Only used when a run starts."""
+    freeze_encoder: bool = False
+    """Keep the encoder loaded by ``init_encoder``/``init_policy`` fixed (no gradients, eval mode)."""
 
 
 class EvalConfig(_Schema):

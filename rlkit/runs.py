@@ -631,6 +631,25 @@ def _learn(
         model.logger.close()
 
 
+def _with_pretrained_encoder(config: ExperimentConfig, algo: Any) -> ExperimentConfig:
+    """``policy.init_encoder``/``init_policy``: the policy's encoder and kwargs come from the checkpoint
+    (stored in the run's config, so that ``resume`` and ``eval`` rebuild the same network)."""
+    if config.policy.init_encoder is None and config.policy.init_policy is None and not config.policy.freeze_encoder:
+        return config
+    from rlkit.pretrain.init import resolve_policy_config
+
+    sequence = algo.name == "ppo-seq"
+    return config.model_copy(update={"policy": resolve_policy_config(config.policy, sequence)})
+
+
+def _load_pretrained(model: Any, config: ExperimentConfig) -> None:
+    if config.policy.init_encoder is None and config.policy.init_policy is None:
+        return
+    from rlkit.pretrain.init import initialize
+
+    initialize(model, config.policy)
+
+
 def train(
     config: ExperimentConfig,
     *,
@@ -654,9 +673,11 @@ def train(
         before anything is written.
     """
     algo = validate(config)
+    config = _with_pretrained_encoder(config, algo)
     env = make_vec_env(config)
     try:
         model = algo.build(config, env)
+        _load_pretrained(model, config)
     except BaseException:
         env.close()
         raise

@@ -43,6 +43,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--wrapper", dest="wrappers", action="append", default=S, metavar="NAME",
                         help="add a Gymnasium wrapper around each env copy: a gymnasium.wrappers class name or module:Class; "
                              "repeatable; options via --set env.wrappers='[{name: ..., kwargs: {...}}]' (default: none)")  # fmt: skip
+    parser.add_argument("--init-encoder", default=S, metavar="CKPT",
+                        help="start the policy's encoder from a checkpoint of `rlkit pretrain vae|seq` (sets --encoder) (default: none)")
+    parser.add_argument("--init-policy", default=S, metavar="CKPT",
+                        help="start encoder and actor head from `rlkit pretrain bc`'s policy.pt (ppo, a2c) (default: none)")
+    parser.add_argument("--freeze-encoder", action="store_true", default=S,
+                        help="keep the pretrained encoder fixed while the heads train (default: fine-tune it)")
     preset = ", unless a preset or --config sets it"
     parser.add_argument("--n-envs", type=int, default=S, metavar="N", help=field_help(ExperimentConfig, "n_envs", preset))
     parser.add_argument("--seed", type=int, default=S, metavar="N", help=field_help(ExperimentConfig, "seed"))
@@ -103,6 +109,9 @@ def build_config(args: argparse.Namespace):
         set_path(data, ["env", "id"], env)
     if getattr(args, "encoder", None) is not None:
         set_path(data, ["policy", "encoder"], args.encoder)
+    for dest in ("init_encoder", "init_policy", "freeze_encoder"):
+        if getattr(args, dest, None) is not None:
+            set_path(data, ["policy", dest], getattr(args, dest))
     for dest, (path, option) in _KWARG_OPTIONS.items():
         for item in getattr(args, dest, None) or []:
             keys, value = parse_assignment(item, option)

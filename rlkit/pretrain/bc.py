@@ -1,0 +1,248 @@
+"""Behaviour cloning: fit an encoder + actor head to a dataset's actions; the head maps onto SB3's policy.
+
+``BCPolicy`` is laid out exactly as the actor half of SB3's ``ActorCriticPolicy`` (PPO, A2C) with an
+``rlkit.nn.sb3.EncoderExtractor``::
+
+    encoder      -> policy.features_extractor.encoder   (any feed-forward rlkit encoder)
+    policy_net   -> policy.mlp_extractor.policy_net      (Linear, activation, … per net_arch["pi"])
+    action_net   -> policy.action_net                    (logits, or the Gaussian mean)
+    log_std      -> policy.log_std                       (Box actions: state-independent, as SB3's)
+
+so ``rlkit train ppo … --init-policy policy.pt`` copies every tensor one to one and the PPO policy
+acts as the cloned one. The loss is the negative log-likelihood of the dataset's actions under
+the head's distribution: cross-entropy for ``Discrete``, a diagonal Gaussian for ``Box``. Whole
+episodes are held out; training stops early when the held-out loss stops improving and keeps
+the best epoch's weights.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import gymnasium as gym
+import numpy as np
+import torch
+from gymnasium import spaces
+from torch import nn
+
+from rlkit.checkpoints import atomic_open
+from rlkit.nn import load_encoder, make_encoder, read_checkpoint, save_encoder
+from rlkit.nn.registry import Encoder
+from rlkit.nn.spaces import describe_space, space_from_dict, space_to_dict
+from rlkit.pretrain.common import EarlyStopping, check_positive, minibatches, summary_writer
+from rlkit.pretrain.dataset import Dataset
+
+POLICY_FORMAT = "rlkit.pretrain.policy/1"
+DEFAULT_NET_ARCH = (64, 64)  # SB3's default actor layers for PPO/A2C
+DEFAULT_ACTIVATION = "Tanh"  # SB3's default activation_fn for PPO/A2C
+
+
+def _activation(name: str) -> type[nn.Module]:
+    cls = getattr(nn, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+        raise ValueError(f"got activation {name!r}; expected a torch.nn module name such as Tanh or ReLU (SB3's activation_fn)")
+    return cls
+
+
+class BCPolicy(nn.Module):
+    """Encoder + SB3-shaped actor head for a ``Discrete`` or flat ``Box`` action space."""
+
+    def __init__(
+        self,
+        encoder: Encoder,
+        action_space: gym.Space,
+        net_arch: Sequence[int] = DEFAULT_NET_ARCH,
+        activation: str = DEFAULT_ACTIVATION,
+        log_std_init: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if encoder.is_sequence:
+            raise ValueError(f"got sequence encoder {encoder.name!r}; behaviour cloning uses a feed-forward encoder (mlp, cnn, vae, …)")
+        self.encoder = encoder
+        self.action_space = action_space
+        self.net_arch = [int(n) for n in net_arch]
+        self.activation = activation
+        layers: list[nn.Module] = []
+        width = encoder.output_dim
+        for size in self.net_arch:  # the same module order as SB3's MlpExtractor.policy_net
+            layers += [nn.Linear(width, size), _activation(activation)()]
+            width = size
+        self.policy_net = nn.Sequential(*layers)
+        self.discrete = isinstance(action_space, spaces.Discrete)
+        if self.discrete:
+            self.action_net = nn.Linear(width, int(action_space.n))
+        elif isinstance(action_space, spaces.Box) and len(action_space.shape) == 1:
+            self.action_net = nn.Linear(width, int(action_space.shape[0]))
+            self.log_std = nn.Parameter(torch.full((int(action_space.shape[0]),), float(log_std_init)))
+        else:
+            raise ValueError(
+                f"got action space {describe_space(action_space)}; behaviour cloning supports Discrete and flat Box actions"
+            )
+
+    def forward(self, observations: Any) -> torch.Tensor:
+        """Raw observations ``(B, *obs_shape)`` -> logits or Gaussian means ``(B, n)``."""
+        return self.action_net(self.policy_net(self.encoder(observations)))
+
+    def log_prob(self, observations: Any, actions: torch.Tensor) -> torch.Tensor:
+        """``(B,)`` log-likelihood of ``actions`` (dataset values: Discrete indices or Box vectors)."""
+        out = self(observations)  # (B, n)
+        if self.discrete:
+            index = actions.long().reshape(-1) - int(self.action_space.start)  # (B,)
+            return torch.distributions.Categorical(logits=out).log_prob(index)
+        std = self.log_std.exp().expand_as(out)  # (B, n)
+        return torch.distributions.Normal(out, std).log_prob(actions.float()).sum(dim=-1)
+
+    @torch.no_grad()
+    def predict(self, observations: Any) -> np.ndarray:
+        """Deterministic actions as SB3's ``predict(deterministic=True)`` returns them (argmax / clipped mean)."""
+        out = self(observations)
+        if self.discrete:
+            return (out.argmax(dim=-1) + int(self.action_space.start)).cpu().numpy()
+        return np.clip(out.cpu().numpy(), self.action_space.low, self.action_space.high)
+
+    def head_state_dict(self) -> dict[str, torch.Tensor]:
+        state = {f"policy_net.{k}": v for k, v in self.policy_net.state_dict().items()}
+        state.update({f"action_net.{k}": v for k, v in self.action_net.state_dict().items()})
+        if not self.discrete:
+            state["log_std"] = self.log_std.detach()
+        return {k: v.detach().cpu().clone() for k, v in state.items()}
+
+
+@dataclass
+class BCResult:
+    policy: BCPolicy
+    history: list[dict[str, float]] = field(default_factory=list)
+    """Per epoch: loss (train NLL), val_loss, and val_accuracy (Discrete) or val_mse (Box)."""
+    best_epoch: int = -1
+
+
+def train_bc(
+    dataset: Dataset,
+    encoder: str = "mlp",
+    encoder_kwargs: dict[str, Any] | None = None,
+    net_arch: Sequence[int] = DEFAULT_NET_ARCH,
+    activation: str = DEFAULT_ACTIVATION,
+    epochs: int = 50,
+    batch_size: int = 256,
+    learning_rate: float = 1e-3,
+    holdout: float = 0.1,
+    patience: int = 5,
+    seed: int = 0,
+    run_dir: str | Path | None = None,
+    device: str = "cpu",
+) -> BCResult:
+    """Clone the policy that produced ``dataset``; returns the best (lowest held-out loss) policy."""
+    check_positive(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, patience=patience)
+    torch.manual_seed(seed)
+    enc = make_encoder(encoder, dataset.observation_space, seed=seed, **(encoder_kwargs or {}))
+    policy = BCPolicy(enc, dataset.action_space, net_arch, activation).to(device)
+    optimizer = torch.optim.Adam(policy.parameters(), lr=learning_rate)
+    train_idx, val_idx = dataset.split(holdout, seed)
+    rng = np.random.default_rng(seed)
+    obs, actions = dataset.observations, torch.as_tensor(dataset.actions, device=device)
+    stopper = EarlyStopping(policy, patience)
+    writer = summary_writer(run_dir)
+    result = BCResult(policy)
+    try:
+        for epoch in range(epochs):
+            policy.train()
+            total = 0.0
+            for batch in minibatches(train_idx, batch_size, rng):
+                loss = -policy.log_prob(obs[batch], actions[batch]).mean()
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                total += loss.item() * len(batch)
+            row = {"epoch": epoch, "loss": total / len(train_idx), **evaluate_bc(policy, dataset, val_idx)}
+            result.history.append(row)
+            for key, value in row.items():
+                if key != "epoch":
+                    writer.add_scalar(f"pretrain/{key}", value, epoch + 1)
+            if stopper.update(row["val_loss"], epoch):
+                break
+        writer.flush()
+    finally:
+        writer.close()
+    stopper.restore()
+    result.best_epoch = stopper.best_epoch
+    policy.eval()
+    return result
+
+
+@torch.no_grad()
+def evaluate_bc(policy: BCPolicy, dataset: Dataset, indices: np.ndarray, batch_size: int = 1024) -> dict[str, float]:
+    """Held-out ``val_loss`` (NLL) and ``val_accuracy`` (Discrete: argmax = data) or ``val_mse`` (Box)."""
+    policy.eval()
+    nll, score = 0.0, 0.0
+    for start in range(0, len(indices), batch_size):
+        batch = indices[start : start + batch_size]
+        actions = torch.as_tensor(dataset.actions[batch], device=policy.action_net.weight.device)
+        nll -= policy.log_prob(dataset.observations[batch], actions).sum().item()
+        predicted = policy.predict(dataset.observations[batch])
+        if policy.discrete:
+            score += float((predicted == dataset.actions[batch]).sum())
+        else:
+            score += float(((predicted - dataset.actions[batch]) ** 2).mean(axis=-1).sum())
+    n = max(len(indices), 1)
+    return {"val_loss": nll / n, ("val_accuracy" if policy.discrete else "val_mse"): score / n}
+
+
+def _encoder_checkpoint(encoder: Encoder, **metadata: Any) -> dict[str, Any]:
+    # save_encoder is the one writer of the encoder format; its file is read back to embed it.
+    with tempfile.TemporaryDirectory() as tmp:
+        path = save_encoder(encoder, Path(tmp) / "encoder.pt", **metadata)
+        return read_checkpoint(path)
+
+
+def save_bc(result: BCResult, path: str | Path, **metadata: Any) -> Path:
+    """Write the policy checkpoint (encoder checkpoint + head) atomically; ``--init-policy`` loads it."""
+    policy = result.policy
+    payload = {
+        "format": POLICY_FORMAT,
+        "encoder": _encoder_checkpoint(policy.encoder, task="bc", **metadata),
+        "action_space": space_to_dict(policy.action_space),
+        "net_arch": list(policy.net_arch),
+        "activation": policy.activation,
+        "head": policy.head_state_dict(),
+        "metadata": dict(metadata, best_epoch=result.best_epoch),
+    }
+    path = Path(path)
+    with atomic_open(path, "wb") as handle:
+        torch.save(payload, handle)
+    return path
+
+
+def read_policy_checkpoint(checkpoint: str | Path | Mapping[str, Any]) -> dict[str, Any]:
+    """Load and check a ``save_bc`` checkpoint (a dict read before passes through)."""
+    if isinstance(checkpoint, Mapping):
+        data, source = dict(checkpoint), "the given checkpoint dict"
+    else:
+        path = Path(checkpoint)
+        if not path.is_file():
+            raise FileNotFoundError(f"policy checkpoint {str(path)!r} does not exist (write one with `rlkit pretrain bc`)")
+        try:
+            data = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:
+            raise ValueError(f"got {str(path)!r}, which is not an rlkit policy checkpoint ({type(exc).__name__}); write one with `rlkit pretrain bc`") from None
+        source = repr(str(path))
+    if not isinstance(data, dict) or data.get("format") != POLICY_FORMAT:
+        found = data.get("format") if isinstance(data, dict) else type(data).__name__
+        hint = " (an encoder checkpoint goes to --init-encoder)" if found == "rlkit.nn.encoder/1" else ""
+        raise ValueError(f"got {source} with format {found!r}; expected {POLICY_FORMAT!r} from `rlkit pretrain bc`{hint}")
+    return data
+
+
+def load_bc(checkpoint: str | Path | Mapping[str, Any]) -> BCPolicy:
+    """Rebuild the ``BCPolicy`` a checkpoint holds (eval mode)."""
+    data = read_policy_checkpoint(checkpoint)
+    policy = BCPolicy(load_encoder(data["encoder"]), space_from_dict(data["action_space"]), data["net_arch"], data["activation"])
+    head = data["head"]
+    policy.policy_net.load_state_dict({k[11:]: v for k, v in head.items() if k.startswith("policy_net.")})
+    policy.action_net.load_state_dict({k[11:]: v for k, v in head.items() if k.startswith("action_net.")})
+    if "log_std" in head:
+        with torch.no_grad():
+            policy.log_std.copy_(head["log_std"])
+    return policy.eval()

@@ -1,0 +1,170 @@
+"""Start a policy from a pretrained checkpoint: ``rlkit train … --init-encoder CKPT [--freeze-encoder]`` and ``--init-policy CKPT``.
+
+Two steps, both called by ``rlkit.runs.train``:
+
+1. ``resolve_policy_config(policy_config, sequence)`` before the agent is built: the policy's
+   encoder name and kwargs come from the checkpoint (or, when given, must equal it: a mismatch is
+   a one-line ``ValueError`` showing both), so the agent is built with the architecture the
+   weights fit.
+2. ``initialize(model, policy_config)`` right after building (after SB3's orthogonal init): copies
+   the encoder weights into every rlkit encoder of the policy (``EncoderExtractor``s of an SB3
+   policy; the ``encoder`` of sequence PPO's policy), checking name, observation space and shapes
+   (``rlkit.nn.check_compatible``); for ``--init-policy`` also the actor head (``policy_net``,
+   ``action_net``, ``log_std``); ``freeze_encoder`` turns the encoder's gradients off and keeps it
+   in eval mode.
+
+Works on torch modules and checkpoints only (no import of ``agents``): an SB3 policy is recognised
+by its ``mlp_extractor`` / ``action_net``, sequence PPO's by its ``encoder`` attribute.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from rlkit.nn.checkpoint import _network_config, check_compatible, read_checkpoint
+from rlkit.nn.registry import Encoder
+
+_NOT_NETWORK = ("seed", "sequence")  # checkpoint config entries that are not policy encoder_kwargs
+
+
+def encoder_checkpoint_of(policy_config: Any) -> dict[str, Any] | None:
+    """The encoder checkpoint a policy config starts from: ``init_encoder``'s, or ``init_policy``'s embedded one."""
+    if policy_config.init_encoder is not None and policy_config.init_policy is not None:
+        raise ValueError("got both --init-encoder and --init-policy; the policy checkpoint holds its encoder: pass only --init-policy")
+    if policy_config.init_policy is not None:
+        from rlkit.pretrain.bc import read_policy_checkpoint
+
+        return read_checkpoint(read_policy_checkpoint(policy_config.init_policy)["encoder"])
+    if policy_config.init_encoder is not None:
+        try:
+            return read_checkpoint(policy_config.init_encoder)
+        except ValueError as exc:
+            if "rlkit.pretrain.policy/1" in str(exc):
+                raise ValueError(
+                    f"--init-encoder {policy_config.init_encoder!r} is a behaviour-cloning policy checkpoint; "
+                    "use --init-policy to load it (or the encoder.pt beside it)"
+                ) from None
+            raise
+    return None
+
+
+def resolve_policy_config(policy_config: Any, sequence: bool) -> Any:
+    """``policy_config`` with ``encoder``/``encoder_kwargs`` taken from the init checkpoint (a copy; unchanged without one).
+
+    :param sequence: whether the agent reads a per-step sequence encoder (sequence PPO).
+    """
+    data = encoder_checkpoint_of(policy_config)
+    if data is None:
+        if policy_config.freeze_encoder:
+            raise ValueError("got --freeze-encoder without --init-encoder or --init-policy; freezing a random encoder is a mistake")
+        return policy_config
+    name, config = data["name"], dict(data["config"])
+    source = policy_config.init_encoder or policy_config.init_policy
+    is_sequence = bool(config.get("sequence", False))
+    if is_sequence != sequence:
+        kind = "a per-step sequence encoder (from `rlkit pretrain seq`)" if is_sequence else f"a feed-forward {name!r} encoder"
+        want = "ppo-seq" if is_sequence else "an SB3 agent (ppo, a2c, sac, …)"
+        raise ValueError(f"checkpoint {source!r} holds {kind}; it starts {want}, not this agent")
+    if policy_config.encoder is not None and policy_config.encoder != name:
+        raise ValueError(
+            f"got --encoder {policy_config.encoder!r} with checkpoint {source!r} of a {name!r} encoder; "
+            f"drop --encoder (the checkpoint's is used) or pass --encoder {name}"
+        )
+    kwargs = {k: v for k, v in config.items() if k not in _NOT_NETWORK}
+    given = dict(policy_config.encoder_kwargs)
+    if given and _network_config({k: v for k, v in given.items() if k not in _NOT_NETWORK}) != _network_config(
+        {k: kwargs.get(k) for k in given if k not in _NOT_NETWORK}
+    ):
+        raise ValueError(
+            f"got encoder kwargs {given} with checkpoint {source!r} made with {kwargs}; drop them (the checkpoint's are used)"
+        )
+    return policy_config.model_copy(update={"encoder": name, "encoder_kwargs": kwargs})
+
+
+def policy_encoders(policy: torch.nn.Module) -> list[Encoder]:
+    """The rlkit encoders a policy reads observations through (each SB3 features extractor's; sequence PPO's)."""
+    found: list[Encoder] = []
+    seen: set[int] = set()
+    for module in policy.modules():
+        encoder = getattr(module, "encoder", None)
+        if isinstance(encoder, Encoder) and id(encoder) not in seen:
+            seen.add(id(encoder))
+            found.append(encoder)
+    return found
+
+
+def freeze(encoder: Encoder, owner: torch.nn.Module | None = None) -> None:
+    """No gradients and eval mode (fixed BatchNorm statistics, no dropout) for ``encoder``."""
+    encoder.requires_grad_(False)
+    encoder.eval()
+    if owner is not None and hasattr(owner, "frozen"):
+        owner.frozen = True  # EncoderExtractor keeps the encoder in eval mode through policy.train()
+
+
+def initialize(model: Any, policy_config: Any) -> list[str]:
+    """Load the init checkpoint(s) of ``policy_config`` into ``model.policy``; returns what was loaded (for the log)."""
+    data = encoder_checkpoint_of(policy_config)
+    if data is None:
+        return []
+    policy = model.policy
+    owners = {id(m.encoder): m for m in policy.modules() if isinstance(getattr(m, "encoder", None), Encoder)}
+    encoders = policy_encoders(policy)
+    if not encoders:
+        raise ValueError(
+            f"{type(model).__name__}'s policy has no rlkit encoder to load the checkpoint into; "
+            "it needs policy.encoder (set from the checkpoint unless the agent builds its own extractor)"
+        )
+    done = []
+    for encoder in encoders:
+        check_compatible(encoder, data)
+        encoder.load_state_dict(data["state_dict"])
+        if policy_config.freeze_encoder:
+            freeze(encoder, owners.get(id(encoder)))
+    done.append(f"encoder {data['name']!r} into {len(encoders)} extractor(s){' (frozen)' if policy_config.freeze_encoder else ''}")
+    if policy_config.init_policy is not None:
+        _load_head(policy, policy_config.init_policy)
+        done.append("actor head (policy_net, action_net, log_std)")
+    return done
+
+
+def _load_head(policy: torch.nn.Module, checkpoint: str) -> None:
+    from rlkit.nn.spaces import describe_space, space_from_dict, space_to_dict
+    from rlkit.pretrain.bc import read_policy_checkpoint
+
+    data = read_policy_checkpoint(checkpoint)
+    if not (hasattr(policy, "mlp_extractor") and hasattr(policy, "action_net")):
+        raise ValueError(
+            f"--init-policy loads an actor head into SB3's ActorCriticPolicy (ppo, a2c, trpo); got a {type(policy).__name__}; "
+            "use --init-encoder for the encoder alone"
+        )
+    saved_space = space_from_dict(data["action_space"])
+    if space_to_dict(saved_space) != space_to_dict(policy.action_space):
+        raise ValueError(
+            f"policy checkpoint {checkpoint!r} acts in {describe_space(saved_space)}; the agent in {describe_space(policy.action_space)}"
+        )
+    head = data["head"]
+    targets = {"policy_net": policy.mlp_extractor.policy_net, "action_net": policy.action_net}
+    activation = getattr(policy, "activation_fn", None)
+    if data["net_arch"] and activation is not None and activation.__name__ != data["activation"]:
+        raise ValueError(
+            f"policy checkpoint {checkpoint!r} was trained with activation {data['activation']}; the agent uses {activation.__name__}; "
+            f"pass --set policy.activation_fn={data['activation']}"
+        )
+    for prefix, module in targets.items():
+        state = {k[len(prefix) + 1 :]: v for k, v in head.items() if k.startswith(prefix + ".")}
+        own = module.state_dict()
+        shapes = {k: tuple(v.shape) for k, v in state.items()}
+        if set(state) != set(own) or any(tuple(own[k].shape) != s for k, s in shapes.items()):
+            raise ValueError(
+                f"policy checkpoint {checkpoint!r} has a head of net_arch {data['net_arch']} that does not fit the agent's {prefix} "
+                f"({ {k: tuple(v.shape) for k, v in own.items()} }); pass --set policy.net_arch='{{pi: {data['net_arch']}, vf: [64, 64]}}'"
+            )
+        module.load_state_dict(state)
+    if "log_std" in head:
+        log_std = getattr(policy, "log_std", None)
+        if not isinstance(log_std, torch.nn.Parameter) or log_std.shape != head["log_std"].shape:
+            raise ValueError(f"policy checkpoint {checkpoint!r} has a Gaussian log_std {tuple(head['log_std'].shape)}; the agent's policy has none that fits")
+        with torch.no_grad():
+            log_std.copy_(head["log_std"])

@@ -40,6 +40,10 @@ from multiprocessing import get_context
 from pathlib import Path
 
 EXPERIMENTS_DIR = Path(__file__).resolve().parent
+# `python experiments/run_all.py` puts experiments/ first on sys.path, not the repository root; without an
+# editable install, rlkit/envs/agents would not import (spawned workers inherit this sys.path).
+if str(EXPERIMENTS_DIR.parent) not in sys.path:
+    sys.path.insert(1, str(EXPERIMENTS_DIR.parent))
 
 # Env steps per second of each experiment on one CPU core with torch at one thread, measured with
 # the YAML's settings (evaluation included) on a shared 2-core machine; used only to order the jobs.

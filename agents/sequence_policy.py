@@ -174,8 +174,14 @@ class SequenceActorCriticPolicy(BasePolicy):
             critic_features = features
         else:
             actor_state, critic_state = self._split(state)
-            features, new_actor = self.encoder(obs, episode_starts, actor_state)  # (B, T, F)
-            critic_features, new_critic = self.critic_encoder(obs, episode_starts, critic_state)  # (B, T, F)
+            if self.encoder.inner is None:
+                # Both encoders read the same preprocessed, flattened steps: prepare them once.
+                steps = self.encoder.encode_steps(obs)  # (B, T, D)
+                features, new_actor = self.encoder.core(steps, episode_starts, actor_state)  # (B, T, F)
+                critic_features, new_critic = self.critic_encoder.core(steps, episode_starts, critic_state)  # (B, T, F)
+            else:
+                features, new_actor = self.encoder(obs, episode_starts, actor_state)  # (B, T, F)
+                critic_features, new_critic = self.critic_encoder(obs, episode_starts, critic_state)  # (B, T, F)
             new_state = new_actor + new_critic
         values = self.value_net(self.vf_net(critic_features)).squeeze(-1)  # (B, T)
         return self._distribution(features, action_masks), values, new_state

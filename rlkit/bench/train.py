@@ -22,12 +22,18 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--env", default="rlkit/GridWorld-v0", help="an env id with a batched vector_entry_point")
-    parser.add_argument("--n-envs", type=int, nargs="+", default=[16, 64], metavar="N", help="env copies stepped together (one table row per setup and N)")
+    parser.add_argument("--suite", choices=["vecenv", "memory"], default="vecenv",
+                        help="vecenv: PPO with the VectorEnv adapter vs DummyVecEnv; memory: sequence PPO per encoder vs "
+                        "sb3-contrib's RecurrentPPO (rlkit.bench.train_memory)")  # fmt: skip
+    parser.add_argument("--env", default=None, help="an env id with a batched vector_entry_point (default: rlkit/GridWorld-v0; --suite memory: CartPole-v1)")
+    parser.add_argument("--n-envs", type=int, nargs="+", default=None, metavar="N", help="env copies stepped together (one table row per setup and N) (default: 16 64; --suite memory: 8)")
     parser.add_argument("--steps", type=int, default=16_384, metavar="N", help="env steps per timed learn() (--quick: 4096)")
     parser.add_argument("--repeat", type=int, default=3, metavar="N", help="timed runs per row, interleaved across rows; the best is shown (--quick: 1)")
     parser.add_argument("--quick", action="store_true", help="few steps and one repeat: a smoke run, noisy figures")
     parser.add_argument("--seed", type=int, default=0, help="seed of the agent and the envs")
+    from rlkit.bench.train_memory import add_arguments as add_memory_arguments
+
+    add_memory_arguments(parser)
 
 
 SETUPS = [
@@ -57,6 +63,12 @@ def run(args: argparse.Namespace) -> int:
     from rlkit.runs import resolve_env_id
     from rlkit.vec_env import VectorEnvAdapter
 
+    if args.suite == "memory":
+        from rlkit.bench.train_memory import run as run_memory
+
+        return run_memory(args)
+    args.env = args.env or "rlkit/GridWorld-v0"
+    args.n_envs = args.n_envs or [16, 64]
     steps = 4096 if args.quick else args.steps
     repeat = 1 if args.quick else args.repeat
     if steps < 1 or repeat < 1 or min(args.n_envs) < 1:

@@ -1,0 +1,119 @@
+"""Memory agents' full training steps/s: sequence PPO with each encoder vs sb3-contrib's RecurrentPPO.
+
+``rlkit bench train --suite memory``. Every row trains on the same env with the same ``--n-envs``,
+rollout length (``n_steps`` 128), minibatch (``batch_size`` 256 steps), epochs (10), network width
+(``--width``: the LSTM/GRU hidden size, TCN channels, Transformer ``d_model``; heads ``[width]``)
+and seed; torch runs on ``--threads`` CPU threads (1 by default, as the figures in the README).
+
+* ``RecurrentPPO (sb3-contrib)``: the reference, ``MlpLstmPolicy`` with ``lstm_hidden_size=width``
+  (its default separate critic LSTM, as sequence PPO's default separate critic encoder);
+* ``ppo-seq <encoder>``: `agents.sequence_ppo.SequencePPO`, ``bptt_len`` 32, Transformer with
+  ``--transformer-layers`` layers and ``context_len`` 16;
+* ``PPO MLP (SB3)``: feed-forward PPO, what memory costs on top of nothing.
+
+Each figure is one ``learn(--steps)`` wall time, best of ``--repeat`` with the rows interleaved,
+after one untimed warm-up ``learn``. Ratios are against RecurrentPPO measured in the same run. The
+last column, ``ep_rew_mean`` after all of a row's learns (the same number of env steps for every
+row), is a rough check that the speed does not come from learning less per step.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+REFERENCE = "RecurrentPPO (sb3-contrib)"
+ENCODERS = ("lstm", "gru", "tcn", "transformer")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of the memory suite (``--env``, ``--n-envs``, ``--steps``, ``--repeat``, ``--seed`` are shared)."""
+    parser.add_argument("--width", type=int, default=64, metavar="N", help="memory suite: hidden width of every network (default 64)")
+    parser.add_argument("--threads", type=int, default=1, metavar="N", help="memory suite: torch CPU threads (default 1)")
+    parser.add_argument("--transformer-layers", type=int, default=1, metavar="N", help="memory suite: Transformer blocks (default 1)")
+    parser.add_argument("--encoders", nargs="+", default=list(ENCODERS), choices=ENCODERS, metavar="NAME",
+                        help="memory suite: sequence PPO encoders to time (default: all)")  # fmt: skip
+
+
+def _common(width: int) -> dict[str, Any]:
+    return dict(n_steps=128, batch_size=256, n_epochs=10, learning_rate=3e-4, gamma=0.99, gae_lambda=0.95, ent_coef=0.0)
+
+
+def build_models(env_id: str, n_envs: int, width: int, seed: int, encoders: tuple[str, ...], transformer_layers: int = 1) -> dict[str, Any]:
+    """The agents of the comparison, label -> model, each on its own ``DummyVecEnv`` of `env_id`."""
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.env_util import make_vec_env
+
+    from agents.sequence_ppo import SequencePPO
+
+    def env():
+        return make_vec_env(env_id, n_envs=n_envs, seed=seed)
+
+    models: dict[str, Any] = {}
+    try:
+        from sb3_contrib import RecurrentPPO
+    except ImportError:
+        raise ValueError("bench train --suite memory: sb3-contrib is not installed; pip install 'rlkit[bench]' (or sb3-contrib)") from None
+    models[REFERENCE] = RecurrentPPO(
+        "MlpLstmPolicy", env(), seed=seed, device="cpu", policy_kwargs=dict(lstm_hidden_size=width, net_arch=[width]), **_common(width)
+    )
+    encoder_kwargs = {
+        "lstm": {"hidden_size": width},
+        "gru": {"hidden_size": width},
+        "tcn": {"channels": width},
+        "transformer": {"d_model": width, "num_layers": transformer_layers, "context_len": 16, "num_heads": 4},
+    }
+    for name in encoders:
+        models[f"ppo-seq {name}"] = SequencePPO(
+            "SequencePolicy", env(), seed=seed, device="cpu", bptt_len=32,
+            policy_kwargs=dict(encoder=name, encoder_kwargs=encoder_kwargs[name], net_arch=[width]), **_common(width),
+        )  # fmt: skip
+    models["PPO MLP (SB3)"] = PPO("MlpPolicy", env(), seed=seed, device="cpu", policy_kwargs=dict(net_arch=[width]), **_common(width))
+    return models
+
+
+def run(args: argparse.Namespace) -> int:
+    import time
+
+    import numpy as np
+    import torch
+
+    from rlkit.bench import print_table
+
+    env_id = args.env or "CartPole-v1"
+    n_envs_list = args.n_envs or [8]
+    steps = 4096 if args.quick else args.steps
+    repeat = 1 if args.quick else args.repeat
+    if steps < 1 or repeat < 1 or min(n_envs_list) < 1 or args.width < 1 or args.threads < 1:
+        raise ValueError(
+            f"bench train --suite memory: --steps={steps}, --repeat={repeat}, --n-envs={n_envs_list}, --width={args.width} "
+            f"and --threads={args.threads} must all be >= 1"
+        )
+    threads = torch.get_num_threads()
+    torch.set_num_threads(args.threads)
+    try:
+        for n_envs in n_envs_list:
+            models = build_models(env_id, n_envs, args.width, args.seed, tuple(args.encoders), args.transformer_layers)
+            best = {label: float("inf") for label in models}
+            for label, model in models.items():  # warm-up: first calls, Numba compilation
+                model.learn(steps, reset_num_timesteps=False)
+            for _ in range(repeat):
+                for label, model in models.items():
+                    t0 = time.perf_counter()
+                    model.learn(steps, reset_num_timesteps=False)
+                    best[label] = min(best[label], time.perf_counter() - t0)
+            reference = best[REFERENCE]
+            rows = []
+            for label, model in models.items():
+                returns = [info["r"] for info in model.ep_info_buffer] if model.ep_info_buffer else [float("nan")]
+                rows.append([label, steps / best[label], reference / best[label], float(np.mean(returns)), int(model.num_timesteps)])
+                model.get_env().close()
+            print_table(
+                f"Memory agents' training on {env_id}: {n_envs} envs, n_steps 128, batch 256, 10 epochs, width {args.width}, "
+                f"{args.threads} thread(s); {steps:,} steps per run, best of {repeat}",
+                ["agent", "steps/s", "× RecurrentPPO", "ep_rew_mean", "env steps"],
+                rows,
+            )
+    finally:
+        torch.set_num_threads(threads)
+    return 0

@@ -104,7 +104,7 @@ RESUME_CASES = {
     "a2c-cartpole": ["algo=a2c", "env.id=CartPole-v1", "algo_kwargs={n_steps: 8}"],
     "dqn-cartpole": ["algo=dqn", "env.id=CartPole-v1",
                      "algo_kwargs={learning_starts: 64, train_freq: 4, target_update_interval: 32, buffer_size: 1000}"],
-    "sac-pendulum": ["algo=sac", "env.id=Pendulum-v1", "algo_kwargs={learning_starts: 64, batch_size: 32, buffer_size: 1000}"],
+    "sac-pendulum": ["algo=sac", "env.id=Pendulum-v1", "algo_kwargs={learning_starts: 64, batch_size: 32, buffer_size: 1000, train_freq: 4}"],
 }  # fmt: skip
 
 

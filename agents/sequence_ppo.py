@@ -108,6 +108,9 @@ class SequencePPO(OnPolicyAlgorithm):
     :param max_grad_norm: gradient clipping norm.
     :param target_kl: stop an update's epochs early when the approximate KL exceeds 1.5 × this.
     :param bptt_len: chunk length of truncated backpropagation through time.
+    :param use_action_masks: apply ``info["action_mask"]`` (Discrete actions) in rollouts and training. A
+        masked policy never learns to avoid the masked actions itself, so it needs the masks at test time
+        too (``predict(..., action_masks=...)``); without them (False) it learns from the env's rewards.
     :param stats_window_size: episodes averaged in ``rollout/ep_rew_mean``.
     :param tensorboard_log: TensorBoard directory (None: off).
     :param policy_kwargs: `SequenceActorCriticPolicy` arguments (``encoder``, ``encoder_kwargs``, ``net_arch``, …).
@@ -138,6 +141,7 @@ class SequencePPO(OnPolicyAlgorithm):
         max_grad_norm: float = 0.5,
         target_kl: float | None = None,
         bptt_len: int = 32,
+        use_action_masks: bool = True,
         stats_window_size: int = 100,
         tensorboard_log: str | None = None,
         policy_kwargs: dict[str, Any] | None = None,
@@ -179,6 +183,7 @@ class SequencePPO(OnPolicyAlgorithm):
         self.normalize_advantage = normalize_advantage
         self.target_kl = target_kl
         self.bptt_len = int(bptt_len)
+        self.use_action_masks = bool(use_action_masks)
         self._last_memory: tuple[Any, ...] | None = None
         self._last_action_masks: np.ndarray | None = None
         if self.env is not None and self.n_steps * self.n_envs < self.batch_size:
@@ -207,7 +212,8 @@ class SequencePPO(OnPolicyAlgorithm):
         self.set_random_seed(self.seed)
         self.policy = self.policy_class(self.observation_space, self.action_space, self.lr_schedule, **self.policy_kwargs)
         self.policy = self.policy.to(self.device)
-        mask_shape = (int(self.action_space.n),) if isinstance(self.action_space, spaces.Discrete) else None
+        discrete = isinstance(self.action_space, spaces.Discrete)
+        mask_shape = (int(self.action_space.n),) if discrete and self.use_action_masks else None
         self.rollout_buffer = SequenceRolloutBuffer(
             self.n_steps,
             self.observation_space,
@@ -241,7 +247,7 @@ class SequencePPO(OnPolicyAlgorithm):
 
         For an env that just finished an episode the current observation is the reset one, whose info
         the VecEnv keeps in ``reset_infos`` (SB3's convention)."""
-        if not isinstance(self.action_space, spaces.Discrete):
+        if not self.use_action_masks or not isinstance(self.action_space, spaces.Discrete):
             return None
         reset_infos = getattr(_innermost(self.env), "reset_infos", None) if dones is not None else None
         rows, found = [], False

@@ -60,10 +60,12 @@ class MaskedCategorical:
         return self.log_p.gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)  # (*batch)
 
     def entropy(self) -> torch.Tensor:
-        p_log_p = self.probs * self.log_p  # (*batch, n); NaN (0 * -inf) where masked
+        log_p = self.log_p
         if self.mask is not None:
-            p_log_p = torch.where(self.mask, p_log_p, torch.zeros_like(p_log_p))
-        return -p_log_p.sum(dim=-1)  # (*batch)
+            # Zero the -inf *before* multiplying: 0 * -inf is NaN in the forward pass, and a torch.where
+            # after the product would still send NaN gradients (0 * inf) back through it.
+            log_p = torch.where(self.mask, log_p, torch.zeros_like(log_p))
+        return -(self.probs * log_p).sum(dim=-1)  # (*batch)
 
 
 class DiagGaussian:

@@ -1,0 +1,247 @@
+"""The memory benchmark: MLP-PPO (SB3) and sequence PPO (LSTM, GRU, TCN, Transformer) on three memory tasks.
+
+  python experiments/memory/run.py --workers 15                       # everything, seeds 0 1 2
+  python experiments/memory/run.py --only 'groundhog_*' --workers 2
+  python experiments/memory/run.py --workers 2 --set total_steps=2048 --set eval.every=1024 --out /tmp/mem   # smoke test
+
+Every ``experiments/memory/<env>_<agent>.yaml`` x seed is one ``rlkit.runs.train`` call in its own
+process, run by ``experiments/run_all.py``'s machinery (one CPU core and one torch thread per run,
+longest first, a failed run recorded and the rest going on). Written to ``--out`` (default
+``experiments/memory/results``):
+
+* ``results.json``: per run and per (env, agent): final evaluation mean ± std over seeds, the
+  baselines on the same evaluation episodes, and the seed-mean evaluation curve;
+* ``table.md``: one table per env, agents as rows: final return mean ± std over seeds, the env steps
+  at which the seed-mean curve first reached 90 % of its final value, and the baselines;
+* ``curves.png``: one panel per env, ``eval/mean_reward`` mean ± std over seeds per agent (grouped by
+  ``rlkit curves``'s own ``group_curves``), baselines as horizontal lines;
+* ``runs.tar.gz``: the run directories (config, TensorBoard events, metrics; no models).
+
+``experiments/memory/write_readme.py``-free: ``--readme`` rewrites the results block of
+``experiments/memory/README.md`` (between the ``<!-- results -->`` markers) from ``results.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(1, str(ROOT))
+
+
+def _run_all():
+    """``experiments/run_all.py`` as a module (experiments/ is not a package); spawned workers inherit
+    sys.path, so they import it by the same name to unpickle ``run_one``."""
+    if str(HERE.parent) not in sys.path:
+        sys.path.insert(1, str(HERE.parent))
+    import run_all
+
+    return run_all
+
+
+ENV_ORDER = ("groundhog", "partialview", "minigrid")
+AGENT_ORDER = ("mlp", "lstm", "gru", "tcn", "transformer")
+AGENT_LABEL = {"mlp": "MLP-PPO (SB3)", "lstm": "ppo-seq LSTM", "gru": "ppo-seq GRU", "tcn": "ppo-seq TCN", "transformer": "ppo-seq Transformer"}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 1), help="runs in parallel (default: cores - 1)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds of every config (default: 0 1 2)")
+    parser.add_argument("--only", action="append", default=None, metavar="GLOB", help="config stems to run, e.g. 'groundhog_*' (default: all)")
+    parser.add_argument("--out", default=str(HERE / "results"), metavar="DIR", help="where results go (default: %(default)s)")
+    parser.add_argument("--logdir", default="runs/memory", metavar="DIR", help="run directories go under DIR/<config>/ (default: %(default)s)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a field of every config")
+    parser.add_argument("--max-minutes", type=float, default=30.0, help="stop a run at its next evaluation after this many minutes")
+    parser.add_argument("--readme", action="store_true", help="only rewrite README.md's results block from --out's results.json")
+    return parser.parse_args(argv)
+
+
+def select(patterns: list[str] | None) -> list[Path]:
+    paths = sorted(HERE.glob("*.yaml"))
+    if patterns:
+        paths = [p for p in paths if any(fnmatch.fnmatch(p.stem, pattern) for pattern in patterns)]
+    if not paths:
+        raise ValueError(f"--only {patterns} matches no config in {HERE}; configs: {', '.join(p.stem for p in sorted(HERE.glob('*.yaml')))}")
+    return paths
+
+
+def mean_curve(records: list[dict], experiment: str) -> dict | None:
+    """Seed-mean ± std of ``eval/mean_reward`` on the steps every seed reached (`rlkit curves`'s grouping)."""
+    from rlkit.commands.curves import group_curves
+    from rlkit.tb import read_scalars
+
+    curves = {}
+    for record in records:
+        if record["experiment"] == experiment and record.get("run_dir") and Path(record["run_dir"]).is_dir():
+            scalars = read_scalars(record["run_dir"], ["eval/mean_reward"])
+            if "eval/mean_reward" in scalars:
+                curves[Path(record["run_dir"])] = ("eval/mean_reward", *scalars["eval/mean_reward"])
+    groups = group_curves(curves) if curves else []
+    if not groups:
+        return None
+    g = groups[0]
+    return {"steps": [int(s) for s in g["steps"]], "mean": [float(v) for v in g["mean"]], "std": [float(v) for v in g["std"]]}
+
+
+def steps_to_reach(curve: dict | None, fraction: float = 0.9) -> int | None:
+    """First step where the seed-mean curve reaches `fraction` of the way from its first value to its last."""
+    if not curve or not curve["mean"]:
+        return None
+    first, last = curve["mean"][0], curve["mean"][-1]
+    target = first + fraction * (last - first)
+    for step, value in zip(curve["steps"], curve["mean"]):
+        if (last >= first and value >= target) or (last < first and value <= target):
+            return step
+    return curve["steps"][-1]
+
+
+def tables_markdown(data: dict) -> str:
+    def num(v: float | None) -> str:
+        return "–" if v is None else (f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}")
+
+    out = []
+    for env_name in ENV_ORDER:
+        rows = [r for r in data["experiments"] if r["experiment"].startswith(env_name + "_")]
+        if not rows:
+            continue
+        first = rows[0]
+        env = first["env"] + "".join(f" {k}={v}" for k, v in first["env_kwargs"].items())
+        out.append(f"### {env}\n")
+        out.append(f"{first['steps']:,} env steps per run, seeds {', '.join(map(str, first['seeds']))}; final evaluation over 20 seeded episodes.\n")
+        out.append("| agent | final return (mean ± std over seeds) | per seed | steps to 90 % of final | minutes |")
+        out.append("|---|---:|---|---:|---:|")
+        by_agent = {r["experiment"].split("_", 1)[1]: r for r in rows}
+        for agent in AGENT_ORDER:
+            r = by_agent.get(agent)
+            if r is None:
+                continue
+            score = f"{num(r['mean'])} ± {num(r['std'])}" if r["mean"] is not None else "failed"
+            seeds = ", ".join(num(s) for s in r["scores"])
+            reach = r.get("steps_to_90")
+            out.append(f"| {AGENT_LABEL[agent]} | {score} | {seeds} | {f'{reach:,}' if reach else '–'} | {r['minutes']:.1f} |")
+        baselines = first.get("baselines") or {}
+        if baselines:
+            out.append("\nBaselines on the same evaluation episodes: " + ", ".join(f"{k} {num(v)}" for k, v in baselines.items()) + ".\n")
+        failures = [f"- {r['experiment']}: {f}" for r in rows for f in r["failures"]]
+        if failures:
+            out.append("Failures:\n\n" + "\n".join(failures) + "\n")
+        out.append("")
+    return "\n".join(out)
+
+
+def plot(data: dict, png: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    envs = [e for e in ENV_ORDER if any(r["experiment"].startswith(e + "_") for r in data["experiments"])]
+    fig, axes = plt.subplots(1, len(envs), figsize=(5.5 * len(envs), 4), squeeze=False)
+    for ax, env_name in zip(axes.flat, envs):
+        rows = {r["experiment"].split("_", 1)[1]: r for r in data["experiments"] if r["experiment"].startswith(env_name + "_")}
+        for i, agent in enumerate(AGENT_ORDER):
+            curve = rows.get(agent, {}).get("curve")
+            if not curve:
+                continue
+            mean, std = curve["mean"], curve["std"]
+            ax.plot(curve["steps"], mean, color=f"C{i}", label=AGENT_LABEL[agent])
+            ax.fill_between(curve["steps"], [m - s for m, s in zip(mean, std)], [m + s for m, s in zip(mean, std)], color=f"C{i}", alpha=0.15)
+        first = next(iter(rows.values()))
+        for j, (name, value) in enumerate((first.get("baselines") or {}).items()):
+            ax.axhline(value, ls=":", lw=1, color=f"C{j + 5}", label=f"{name} {value:.3g}")
+        ax.set_title(first["env"], fontsize="medium")
+        ax.set_xlabel("env steps")
+        ax.set_ylabel("eval mean return (mean ± std, 3 seeds)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="x-small")
+    fig.tight_layout()
+    fig.savefig(png, dpi=100)
+    plt.close(fig)
+
+
+def write_readme(data: dict, readme: Path) -> None:
+    text = readme.read_text()
+    start, end = "<!-- results -->", "<!-- /results -->"
+    if start not in text or end not in text:
+        raise ValueError(f"{readme} has no {start} ... {end} block to fill")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    block = f"{start}\n{data['note']}\n\n{tables_markdown(data)}\n![curves](results/curves.png)\n{end}"
+    readme.write_text(head + block + tail)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    out = Path(args.out)
+    if args.readme:
+        write_readme(json.loads((out / "results.json").read_text()), HERE / "README.md")
+        return 0
+    os.environ["OMP_NUM_THREADS"] = "1"
+    os.environ["MKL_NUM_THREADS"] = "1"
+    run_all = _run_all()
+    from rlkit.config import load_config
+
+    paths = select(args.only)
+    out.mkdir(parents=True, exist_ok=True)
+    logdir = Path(args.logdir)
+    jobs = []
+    for path in paths:
+        config = load_config(path, args.overrides)
+        cost = config.total_steps * (3 if config.algo == "ppo-seq" else 1)  # longest first
+        for seed in args.seeds:
+            overrides = [f"seed={seed}", f"logdir={logdir / path.stem}", "device=cpu", *args.overrides]
+            jobs.append((cost, str(path), seed, overrides))
+    jobs.sort(key=lambda job: -job[0])
+    print(f"{len(jobs)} runs on {args.workers} workers; runs under {logdir}", flush=True)
+    started = time.perf_counter()
+    records = []
+    with ProcessPoolExecutor(args.workers, mp_context=get_context("spawn"), initializer=run_all._init_worker) as pool:
+        futures = {pool.submit(run_all.run_one, path, seed, ov, args.max_minutes * 60): (path, seed) for _, path, seed, ov in jobs}
+        for future in as_completed(futures):
+            path, seed = futures[future]
+            try:
+                record = future.result()
+            except BaseException as exc:  # the worker died
+                record = {"experiment": Path(path).stem, "seed": seed, "status": "error", "run_dir": None,
+                          "message": f"worker died: {type(exc).__name__}: {exc}", "seconds": 0.0}  # fmt: skip
+            records.append(record)
+            score = f"{record['mean_reward']:.4g}" if "mean_reward" in record else "-"
+            print(f"[{time.perf_counter() - started:6.0f}s] {record['experiment']} seed {seed}: {record['status']} (return {score}, "
+                  f"{record['seconds']:.0f}s) {record.get('message', '') if record['status'] != 'finished' else ''}", flush=True)  # fmt: skip
+    wall = time.perf_counter() - started
+    rows = run_all.summarize(paths, records, args.overrides)
+    for row in rows:
+        row["curve"] = mean_curve(records, row["experiment"])
+        row["steps_to_90"] = steps_to_reach(row["curve"])
+    note = (
+        f"{len(records)} runs, seeds {' '.join(map(str, args.seeds))}, {args.workers} workers (one CPU core and one torch thread "
+        f"each), {wall / 60:.1f} min wall time. Final evaluation: mean return over 20 seeded episodes (seeds 1000-1019, "
+        "deterministic policy), mean ± std over seeds. Baselines run on the same episodes."
+    )
+    if args.overrides:
+        note += f" Overrides: {' '.join(args.overrides)}."
+    data = {"note": note, "experiments": rows, "runs": records}
+    (out / "results.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
+    (out / "table.md").write_text(note + "\n\n" + tables_markdown(data))
+    print((out / "table.md").read_text(), flush=True)
+    try:
+        plot(data, out / "curves.png")
+    except Exception as exc:  # noqa: BLE001  (the table and the tarball still matter)
+        print(f"memory/run.py: could not plot: {type(exc).__name__}: {exc}", file=sys.stderr)
+    run_all.pack_runs(records, out / "runs.tar.gz")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -60,6 +60,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint-every", type=int, default=S, metavar="N", help=field_help(ExperimentConfig, "checkpoint_every"))
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
                         help="show a progress bar (default: when stderr is a terminal)")  # fmt: skip
+    group = parser.add_argument_group("several seeds (rlkit.sweeps)")
+    group.add_argument("--seeds", default=S, metavar="SEEDS",
+                       help="train the same config once per seed, e.g. 0-4 or 0,3,7, in parallel; then a summary table "
+                            "(mean ± std of the final evaluation) and `rlkit curves` over the group (default: one run, --seed)")  # fmt: skip
+    group.add_argument("--workers", type=int, default=S, metavar="N", help="runs at a time with --seeds (default: the number of CPU cores)")
+    group.add_argument("--backend", choices=("local", "ray"), default=S,
+                       help="with --seeds: local processes, or Ray tasks (pip install 'rlkit[ray]') (default: local)")  # fmt: skip
+    group.add_argument("--ray-address", default=S, metavar="ADDR",
+                       help="with --backend ray: address of an existing Ray cluster (default: start a local Ray instance)")  # fmt: skip
 
 
 # option dest -> config path; how the options above override the config.
@@ -167,6 +176,11 @@ def run(args: argparse.Namespace) -> int:
     from rlkit.runs import train
 
     config = build_config(args)
+    if getattr(args, "seeds", None) is not None:
+        return run_seed_group(args, config)
+    for dest, option in (("workers", "--workers"), ("backend", "--backend"), ("ray_address", "--ray-address")):
+        if getattr(args, dest, None) is not None:
+            raise ValueError(f"{option} applies to several runs; add --seeds (e.g. --seeds 0-4) or drop {option}")
 
     def started(run_dir) -> None:
         print(
@@ -177,3 +191,51 @@ def run(args: argparse.Namespace) -> int:
 
     result = train(config, progress_bar=_progress(args), on_start=started)
     return report(result, config)
+
+
+def run_seed_group(args: argparse.Namespace, config) -> int:
+    """``--seeds``: one run per seed (rlkit.sweeps.run_seeds), a summary table, then `rlkit curves` over the group."""
+    from rlkit.commands import curves
+    from rlkit.runs import format_metrics
+    from rlkit.sweeps import default_workers, parse_seeds, run_seeds
+
+    if getattr(args, "seed", None) is not None:
+        raise ValueError("--seed and --seeds both given; use --seeds alone (e.g. --seeds 0-4)")
+    seeds = parse_seeds(args.seeds)
+    workers = getattr(args, "workers", None) or min(default_workers(), len(seeds))
+    backend = getattr(args, "backend", None) or "local"
+    print(f"training {config.algo} on {config.env.id} for {config.total_steps:,} steps over seeds {args.seeds} "
+          f"({len(seeds)} runs, {workers} at a time, {backend})", flush=True)  # fmt: skip
+
+    def done(seed: int, outcome: dict) -> None:
+        what = format_metrics(outcome["metrics"]) if outcome["status"] == "finished" else outcome["message"]
+        print(f"seed {seed}: {outcome['status']}: {what}", flush=True)
+
+    group = run_seeds(config, seeds, workers=workers, backend=backend, ray_address=getattr(args, "ray_address", None), on_done=done)
+    _print_group(group)
+    finished = [r for r in group.runs if r["status"] == "finished"]
+    if finished:
+        png = group.directory / "curves.png"
+        curves.run(argparse.Namespace(runs=[r["run_dir"] for r in finished], tag=None, png=str(png), title=None))
+    print(f"TensorBoard: tensorboard --logdir {group.directory}")
+    return 0 if len(finished) == len(seeds) else 1
+
+
+def _print_group(group) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from pathlib import Path
+
+    table = Table(title=f"Final evaluation over {len(group.seeds)} seeds (runs in {group.directory})")
+    for name in ("seed", "status", "mean return", "std", "steps", "run"):
+        table.add_column(name, justify="left" if name in ("status", "run") else "right", no_wrap=True, min_width=len(name))
+    for seed, r in zip(group.seeds, group.runs):
+        metrics = r["metrics"] if r["status"] == "finished" else None
+        table.add_row(str(seed), r["status"], f"{metrics['mean_reward']:.4g}" if metrics else "-",
+                      f"{metrics['std_reward']:.3g}" if metrics else "-", str(r["steps"]), Path(r["run_dir"]).name if r["run_dir"] else r["message"])  # fmt: skip
+    mean, std = group.mean_std()
+    n = len(group.final_rewards())
+    table.add_section()
+    table.add_row("all", f"{n} finished", f"{mean:.4g}", f"{std:.3g}", "", "mean ± std over seeds of each run's mean return")
+    Console(width=max(100, 70 + max(len(Path(r["run_dir"] or "").name) for r in group.runs))).print(table)

@@ -40,6 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     bc.add_argument("--encoder", default="mlp", help="feed-forward rlkit encoder (mlp, cnn, vae, …)")
     bc.add_argument("--net-arch", default="64,64", help="actor layers after the encoder, as SB3's net_arch pi")
     bc.add_argument("--activation", default="Tanh", help="activation of the actor layers (torch.nn name; PPO's default Tanh)")
+    bc.add_argument("--exploration-std", type=float, default=None, metavar="S",
+                    help="Box actions: save the Gaussian std as S instead of the fitted one (near 0 for a deterministic teacher)")
     bc.add_argument("--patience", type=int, default=5, help="early stopping: epochs without held-out improvement")
     seq = sub.add_parser("seq", parents=[common], help="next-observation and reward prediction", formatter_class=formatter)
     seq.add_argument("--encoder", choices=("lstm", "gru", "tcn", "transformer"), default="gru", help="sequence encoder")
@@ -85,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
             net_arch = [int(n) for n in args.net_arch.split(",") if n.strip()]
             result = train_bc(dataset, args.encoder, encoder_kwargs, net_arch, args.activation, args.epochs or 50,
                               args.batch_size or 256, args.lr, args.holdout, args.patience, args.seed, run_dir, args.device)  # fmt: skip
-            save_bc(result, run_dir / common.POLICY_FILE, **meta)
+            save_bc(result, run_dir / common.POLICY_FILE, args.exploration_std, **meta)
             save_encoder(result.policy.encoder, run_dir / common.ENCODER_FILE, task="bc", **meta)
             best = result.history[result.best_epoch]
             score = "val_accuracy" if "val_accuracy" in best else "val_mse"

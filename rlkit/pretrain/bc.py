@@ -197,17 +197,27 @@ def _encoder_checkpoint(encoder: Encoder, **metadata: Any) -> dict[str, Any]:
         return read_checkpoint(path)
 
 
-def save_bc(result: BCResult, path: str | Path, **metadata: Any) -> Path:
-    """Write the policy checkpoint (encoder checkpoint + head) atomically; ``--init-policy`` loads it."""
+def save_bc(result: BCResult, path: str | Path, exploration_std: float | None = None, **metadata: Any) -> Path:
+    """Write the policy checkpoint (encoder checkpoint + head) atomically; ``--init-policy`` loads it.
+
+    ``exploration_std`` (Box actions): store ``log_std = log(exploration_std)`` instead of the fitted one.
+    Cloning a deterministic teacher fits a std near 0, which would leave a PPO policy started from
+    it almost no exploration to improve with.
+    """
     policy = result.policy
+    head = policy.head_state_dict()
+    if exploration_std is not None:
+        if policy.discrete or not exploration_std > 0:
+            raise ValueError(f"got exploration_std={exploration_std}; it applies to Box actions and must be positive")
+        head["log_std"] = torch.full_like(head["log_std"], float(np.log(exploration_std)))
     payload = {
         "format": POLICY_FORMAT,
         "encoder": _encoder_checkpoint(policy.encoder, task="bc", **metadata),
         "action_space": space_to_dict(policy.action_space),
         "net_arch": list(policy.net_arch),
         "activation": policy.activation,
-        "head": policy.head_state_dict(),
-        "metadata": dict(metadata, best_epoch=result.best_epoch),
+        "head": head,
+        "metadata": dict(metadata, best_epoch=result.best_epoch, exploration_std=exploration_std),
     }
     path = Path(path)
     with atomic_open(path, "wb") as handle:

@@ -1,0 +1,131 @@
+"""Starting agents from checkpoints: same encoder outputs, BC-initialised PPO acts as the BC policy,
+freezing holds the weights, mismatches are refused; end to end through `rlkit.runs.train`."""
+
+import numpy as np
+import pytest
+import torch
+
+from rlkit.config import ExperimentConfig
+from rlkit.nn import load_encoder
+from rlkit.pretrain.bc import save_bc, train_bc
+from rlkit.pretrain.init import policy_encoders
+from rlkit.pretrain.seq import save_seq, train_seq
+from rlkit.pretrain.vae import save_vae, train_vae
+from rlkit.runs import _load_pretrained, _with_pretrained_encoder, make_vec_env, train, validate
+
+
+def build(env_id, algo="ppo", n_envs=2, algo_kwargs=None, **policy):
+    """The agent `rlkit train` would build (before learning), with policy.* fields set."""
+    if algo_kwargs is None:
+        algo_kwargs = {"n_steps": 32, "batch_size": 32, "n_epochs": 2}
+    config = ExperimentConfig.model_validate(
+        {"env": {"id": env_id}, "algo": algo, "n_envs": n_envs, "device": "cpu", "policy": policy, "algo_kwargs": algo_kwargs}
+    )
+    spec = validate(config)
+    config = _with_pretrained_encoder(config, spec)
+    env = make_vec_env(config)
+    model = spec.build(config, env)
+    _load_pretrained(model, config)
+    return model, config
+
+
+@pytest.fixture(scope="module")
+def vae_ckpt(grid_optimal, tmp_path_factory):
+    result = train_vae(grid_optimal, "mlp", latent_dim=8, epochs=2, seed=0)
+    return save_vae(result, tmp_path_factory.mktemp("vae") / "encoder.pt")
+
+
+@pytest.fixture(scope="module")
+def bc_ckpt(grid_optimal, tmp_path_factory):
+    result = train_bc(grid_optimal, "mlp", epochs=40, batch_size=128, learning_rate=3e-3, patience=8, seed=0)
+    return result, save_bc(result, tmp_path_factory.mktemp("bc") / "policy.pt")
+
+
+def test_loaded_encoder_gives_the_pretrained_outputs(vae_ckpt, grid_optimal):
+    model, config = build("rlkit/GridWorld-v0", init_encoder=str(vae_ckpt))
+    assert config.policy.encoder == "vae" and config.policy.encoder_kwargs == {"latent_dim": 8}
+    pretrained = load_encoder(vae_ckpt).eval()
+    obs = grid_optimal.observations[:64]
+    with torch.no_grad():
+        features = model.policy.extract_features(torch.as_tensor(obs), model.policy.features_extractor)
+        torch.testing.assert_close(features, pretrained(obs))
+
+
+def test_bc_initialised_ppo_acts_as_the_bc_policy(bc_ckpt, grid_optimal):
+    result, path = bc_ckpt
+    model, _ = build("rlkit/GridWorld-v0", init_policy=str(path))
+    obs = grid_optimal.observations
+    ppo_actions, _ = model.predict(obs, deterministic=True)
+    agreement = float(np.mean(ppo_actions == result.policy.predict(obs)))
+    assert agreement >= 0.95  # in fact identical: the same tensors
+    assert agreement == 1.0
+    assert float(np.mean(ppo_actions == grid_optimal.actions)) >= 0.95
+
+
+def test_bc_initialised_ppo_continuous_matches(hvac_schedule, tmp_path):
+    result = train_bc(hvac_schedule, "mlp", epochs=3, seed=0)
+    model, _ = build("rlkit/HVAC-v0", init_policy=str(save_bc(result, tmp_path / "p.pt", exploration_std=0.1)))
+    obs = hvac_schedule.observations[:200]
+    ppo_actions, _ = model.predict(obs, deterministic=True)
+    np.testing.assert_allclose(ppo_actions, result.policy.predict(obs), atol=1e-6)
+    torch.testing.assert_close(model.policy.log_std.exp().detach(), torch.full((1,), 0.1))
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_freezing_leaves_encoder_weights_unchanged(vae_ckpt, freeze):
+    model, _ = build("rlkit/GridWorld-v0", init_encoder=str(vae_ckpt), freeze_encoder=freeze)
+    encoder = model.policy.features_extractor.encoder
+    before = {k: v.clone() for k, v in encoder.state_dict().items()}
+    heads_before = model.policy.action_net.weight.detach().clone()
+    model.learn(64)  # one rollout and its update
+    changed = any(not torch.equal(before[k], v) for k, v in encoder.state_dict().items())
+    assert changed is not freeze
+    assert not torch.equal(heads_before, model.policy.action_net.weight)  # the heads did train
+    if freeze:
+        model.policy.train()
+        assert not encoder.training  # eval mode survives policy.train()
+
+
+def test_sequence_encoder_starts_ppo_seq(groundhog_random, tmp_path):
+    result = train_seq(groundhog_random, "gru", {"hidden_size": 32}, chunk_len=30, epochs=1, seed=0)
+    path = save_seq(result, tmp_path / "encoder.pt")
+    model, config = build("rlkit/GroundhogDay-Easy-v0", algo="ppo-seq", init_encoder=str(path), freeze_encoder=True)
+    assert config.policy.encoder == "gru" and config.policy.encoder_kwargs == {"hidden_size": 32}
+    for k, v in result.model.encoder.state_dict().items():
+        torch.testing.assert_close(model.policy.encoder.state_dict()[k], v)
+    assert not any(p.requires_grad for p in model.policy.encoder.parameters())
+    with pytest.raises(ValueError, match="per-step sequence encoder"):
+        build("rlkit/GroundhogDay-Easy-v0", init_encoder=str(path))
+
+
+def test_mismatches_are_refused(vae_ckpt, bc_ckpt):
+    with pytest.raises(ValueError, match="observation space"):
+        build("rlkit/HVAC-v0", init_encoder=str(vae_ckpt))
+    with pytest.raises(ValueError, match="drop --encoder"):
+        build("rlkit/GridWorld-v0", init_encoder=str(vae_ckpt), encoder="mlp")
+    with pytest.raises(ValueError, match="encoder kwargs"):
+        build("rlkit/GridWorld-v0", init_encoder=str(vae_ckpt), encoder_kwargs={"latent_dim": 4})
+    with pytest.raises(ValueError, match="use --init-policy"):
+        build("rlkit/GridWorld-v0", init_encoder=str(bc_ckpt[1]))
+    with pytest.raises(ValueError, match="does not fit"):
+        build("rlkit/GridWorld-v0", init_policy=str(bc_ckpt[1]), net_arch={"pi": [32], "vf": [64]})
+    with pytest.raises(ValueError, match="freez"):
+        build("rlkit/GridWorld-v0", freeze_encoder=True)
+    with pytest.raises(ValueError, match="ActorCriticPolicy"):
+        build("rlkit/GridWorld-v0", algo="dqn", algo_kwargs={}, init_policy=str(bc_ckpt[1]))
+
+
+def test_train_end_to_end_with_init_policy(bc_ckpt, tmp_path):
+    _, path = bc_ckpt
+    config = ExperimentConfig.model_validate(
+        {"env": "rlkit/GridWorld-v0", "n_envs": 2, "total_steps": 64, "device": "cpu", "logdir": str(tmp_path),
+         "algo_kwargs": {"n_steps": 32, "batch_size": 64, "n_epochs": 1, "learning_rate": 1e-5},
+         "eval": {"every": 0, "episodes": 5}, "policy": {"init_policy": str(path)}}  # fmt: skip
+    )
+    result = train(config)
+    assert result.status == "finished"
+    assert result.metrics["mean_reward"] > 0.85  # the cloned optimal policy (optimum 0.90), barely changed
+    from rlkit.runs import read_run_config
+
+    saved = read_run_config(result.run_dir)
+    assert saved.policy.encoder == "mlp" and saved.policy.init_policy == str(path)

@@ -316,6 +316,14 @@ def require_ray() -> Any:
     return ray
 
 
+def require_optuna() -> Any:
+    try:
+        import optuna
+    except ImportError:
+        raise ValueError("rlkit sweep needs Optuna, which is not installed; install it with: pip install 'rlkit[sweep]'") from None
+    return optuna
+
+
 def make_executor(backend: str, workers: int, ray_address: str | None = None) -> Any:
     if backend not in BACKENDS:
         raise ValueError(f"--backend {backend!r}: expected one of {', '.join(BACKENDS)}")
@@ -476,7 +484,7 @@ def run_sweep(
     previous sweep process died are marked failed (``stale``) and run again with the same parameters.
     Several machines may run the same call against one shared database at once.
     """
-    import optuna
+    optuna = require_optuna()
     from optuna.trial import TrialState
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -381,7 +381,7 @@ def run_seeds(
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         name = config.run_name(stamp).replace(f"__s{config.seed}__", f"__seeds{_seed_label(seeds)}__")
         directory = Path(config.logdir) / name
-    directory = Path(directory)
+    directory = Path(directory).resolve()  # workers (other processes, Ray tasks) may have another working directory
     directory.mkdir(parents=True, exist_ok=True)
     futures = {}
     runs: dict[int, dict[str, Any]] = {}
@@ -491,7 +491,7 @@ def run_sweep(
     if n_trials < 1:
         raise ValueError(f"--trials must be a positive integer, got {n_trials}")
     check_space(space, config)
-    directory = Path(directory)
+    directory = Path(directory).resolve()  # workers (other processes, Ray tasks) may have another working directory
     directory.mkdir(parents=True, exist_ok=True)
     storage_url = storage or sqlite_url(directory / STUDY_FILE)
     study_name = study_name or directory.resolve().name

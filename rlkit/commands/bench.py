@@ -16,7 +16,7 @@ BENCHMARKS = {
     "returns": "rlkit.bench.returns",
     "envs": "rlkit.bench.envs",
     "train": "rlkit.bench.train",
-    "nn": "rlkit.nn.bench",
+    "nn": "rlkit.bench.nn",
 }
 
 

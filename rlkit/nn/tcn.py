@@ -16,7 +16,7 @@ zeroed. Otherwise the masked path gathers the ``kernel_size`` taps of every outp
 (``(B, C, T, k)``), zeroes the taps that cross a start and contracts them with the weights in one
 matrix product: exact, and only ``kernel_size`` times the memory of the input. A single step
 (T = 1, rollouts) uses that matrix product too, which on CPU beats oneDNN's conv1d several times
-for one output column (``python -m rlkit.nn.bench`` shows both).
+for one output column (``rlkit bench nn`` shows both).
 """
 
 from __future__ import annotations

@@ -9,16 +9,18 @@
                  vs its masked-taps path on a chunk without starts.
 
 Every row prints the max |difference| between the two outputs next to the timings, so a speedup
-can never come from computing something else. Run as ``python -m rlkit.nn.bench`` (or
-``rlkit bench nn`` where the command table lists it).
+can never come from computing something else. Run as ``rlkit bench nn``.
 """
 
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,11 +33,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
 
 
-def _max_diff(a: torch.Tensor, b: torch.Tensor) -> float:
+def _max_diff(a: "torch.Tensor", b: "torch.Tensor") -> float:
     return float((a - b).abs().max())
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch  # here, not at the top: `rlkit --help` imports this module and must stay fast
+
     from gymnasium import spaces
     from sb3_contrib.common.recurrent.policies import RecurrentActorCriticPolicy
 
@@ -140,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rlkit.nn.bench", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m rlkit.bench.nn", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     add_arguments(parser)
     return run(parser.parse_args(argv))

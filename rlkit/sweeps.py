@@ -23,7 +23,8 @@ A search space file maps config fields (dotted paths, as ``--set`` takes them) t
     n_envs: {type: categorical, choices: [4, 8, 16]}
 
 Parallel runs are processes (spawn context, one torch thread each): torch training in threads would
-contend for the GIL.
+contend for the GIL. As with any spawn-context pool, a script that calls these with ``workers > 1``
+must do so under ``if __name__ == "__main__":`` (the workers import the script's main module).
 """
 
 from __future__ import annotations

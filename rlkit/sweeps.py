@@ -275,12 +275,25 @@ class _InlineExecutor:
 
 class _ProcessExecutor:
     def __init__(self, workers: int):
+        self.workers = workers
+        self.pool = self._new_pool()
+
+    def _new_pool(self) -> concurrent.futures.ProcessPoolExecutor:
         import multiprocessing
 
-        self.pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        return concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> concurrent.futures.Future:
-        return self.pool.submit(fn, *args)
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return self.pool.submit(fn, *args)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory, a crash in native code): its runs were failed;
+            # the next ones get a fresh pool.
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = self._new_pool()
+            return self.pool.submit(fn, *args)
 
     def shutdown(self, cancel: bool = False) -> None:
         self.pool.shutdown(wait=True, cancel_futures=cancel)

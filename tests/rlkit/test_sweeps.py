@@ -49,10 +49,10 @@ import numpy as np
 
 
 class FlakyEnv(gym.Env):
-    """CartPole-sized toy: reward 1 per step, 8-step episodes; `nan=True` makes the reward NaN from step 20."""
+    """Toy: reward = action, 8-step episodes; from step 20 `nan=True` makes the reward NaN, `crash=True` raises."""
 
-    def __init__(self, nan=False):
-        self.nan = nan
+    def __init__(self, nan=False, crash=False):
+        self.nan, self.crash = nan, crash
         self.observation_space = gym.spaces.Box(-1, 1, (2,), np.float32)
         self.action_space = gym.spaces.Discrete(2)
         self.t = self.total = 0
@@ -65,6 +65,8 @@ class FlakyEnv(gym.Env):
     def step(self, action):
         self.t += 1
         self.total += 1
+        if self.crash and self.total >= 20:
+            raise RuntimeError("the env broke")
         reward = float("nan") if self.nan and self.total >= 20 else float(action)
         return np.full(2, self.t / 8, np.float32), reward, self.t >= 8, False, {}
 
@@ -205,17 +207,33 @@ def test_failing_trial_is_recorded_failed_and_the_sweep_goes_on(tmp_path, monkey
     (tmp_path / "flakyenv.py").write_text(textwrap.dedent(NAN_ENV))
     monkeypatch.syspath_prepend(str(tmp_path))
     config = _config(tmp_path, "env.id=flakyenv:Flaky-v0")
-    space = {"env.kwargs.nan": {"type": "categorical", "choices": [False, True]}}
+    space = {"env.kwargs.nan": {"type": "categorical", "choices": [False, True]},
+             "env.kwargs.crash": {"type": "categorical", "choices": [False, True]}}  # fmt: skip
     directory = tmp_path / "sweep"
     directory.mkdir()
     first = optuna.create_study(study_name="sweep", storage=sqlite_url(directory / "study.db"), direction="maximize")
-    first.enqueue_trial({"env.kwargs.nan": True})
-    first.enqueue_trial({"env.kwargs.nan": False})
-    study = run_sweep(config, parse_space(space), 2, directory, workers=1)
-    failed, complete = study.trials
-    assert failed.state == TrialState.FAIL and "non-finite reward" in failed.user_attrs["message"]
-    assert failed.user_attrs["status"] == "diverged"
-    assert complete.state == TrialState.COMPLETE and complete.params == {"env.kwargs.nan": False}
+    for nan, crash in [(True, False), (False, True), (False, False)]:
+        first.enqueue_trial({"env.kwargs.nan": nan, "env.kwargs.crash": crash})
+    study = run_sweep(config, parse_space(space), 3, directory, workers=1)
+    diverged, raised, complete = study.trials
+    assert diverged.state == TrialState.FAIL and diverged.user_attrs["status"] == "diverged"
+    assert "non-finite reward" in diverged.user_attrs["message"]
+    assert raised.state == TrialState.FAIL and raised.user_attrs["message"] == "RuntimeError: the env broke"
+    assert complete.state == TrialState.COMPLETE and complete.params == {"env.kwargs.nan": False, "env.kwargs.crash": False}
+
+
+def test_a_dead_worker_process_fails_its_run_and_the_pool_is_renewed():
+    from concurrent.futures.process import BrokenProcessPool
+
+    from rlkit.sweeps import make_executor
+
+    executor = make_executor("local", 2)
+    try:
+        with pytest.raises(BrokenProcessPool):
+            executor.submit(os._exit, 3).result(timeout=120)  # as a crash in native code would
+        assert executor.submit(parse_seeds, "1-3").result(timeout=120) == [1, 2, 3]
+    finally:
+        executor.shutdown()
 
 
 def test_a_killed_sweep_continues_without_repeating_finished_trials(tmp_path):

@@ -286,6 +286,34 @@ def test_a_killed_sweep_continues_without_repeating_finished_trials(tmp_path):
         run_sweep(config, parse_space({**SPACE, "n_envs": {"type": "int", "low": 1, "high": 2}}), 5, directory)
 
 
+@pytest.mark.slow  # two more CLI processes (~25 s on 2 busy cores); the default suite stays under a minute
+def test_two_sweep_processes_share_one_study(tmp_path):
+    """As two machines given the same --storage would: together they finish the study, no trial twice."""
+    config_path = _write(tmp_path / "tiny.yaml", _config(tmp_path).to_dict())
+    space_path = _write(tmp_path / "tiny.space.yaml", SPACE)
+    storage = sqlite_url(tmp_path / "shared.db")
+    optuna.create_study(study_name="shared", storage=storage, direction="maximize")  # as `createdb` would, once
+    processes = {
+        name: subprocess.Popen([sys.executable, "-m", "rlkit.cli", "sweep", "--config", str(config_path), "--space", str(space_path),
+                                "--trials", "8", "--no-prune", "--dir", str(tmp_path / name), "--storage", storage,
+                                "--study-name", "shared", "--sampler-seed", str(i)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        for i, name in enumerate(("a", "b"))
+    }  # fmt: skip
+    outputs = {name: p.communicate(timeout=240)[0].decode() for name, p in processes.items()}
+    assert all(p.returncode == 0 for p in processes.values()), outputs
+    study = optuna.load_study(study_name="shared", storage=storage)
+    ran = {name: sorted(int(p.name[len("trial_"):]) for p in (tmp_path / name).glob("trial_*")) for name in processes}
+    numbers = ran["a"] + ran["b"]
+    assert ran["a"] and ran["b"], outputs  # both worked on the study
+    assert len(numbers) == len(set(numbers)) and sorted(numbers) == [t.number for t in study.trials]
+    # Each process stops once the study holds 8 finished trials; at most the other's trial in flight is extra.
+    assert 8 <= len(numbers) <= 9 and all(t.state == TrialState.COMPLETE for t in study.trials)
+    for name in processes:  # each ends with a best config; trials of both count
+        assert (tmp_path / name / BEST_CONFIG_FILE).is_file()
+        assert "8 complete" in outputs[name] or "9 complete" in outputs[name]
+
+
 def test_sweep_cli_writes_best_config_and_top_table(tmp_path, capsys):
     config_path = _write(tmp_path / "tiny.yaml", _config(tmp_path).to_dict())
     space_path = _write(tmp_path / "tiny.space.yaml", {"algo_kwargs.learning_rate": SPACE["algo_kwargs.learning_rate"]})

@@ -185,6 +185,9 @@ class SequencePPO(OnPolicyAlgorithm):
         self.bptt_len = int(bptt_len)
         self.use_action_masks = bool(use_action_masks)
         self._last_memory: tuple[Any, ...] | None = None
+        # Shuffles the chunks; an attribute of the agent (saved with it) so that a resumed run draws
+        # the same minibatches as one that never stopped.
+        self._chunk_rng = np.random.default_rng(seed)
         self._last_action_masks: np.ndarray | None = None
         if self.env is not None and self.n_steps * self.n_envs < self.batch_size:
             raise ValueError(
@@ -368,7 +371,7 @@ class SequencePPO(OnPolicyAlgorithm):
         continue_training = True
         for _epoch in range(self.n_epochs):
             epoch_kl = []
-            for batch in self.rollout_buffer.get(chunks_per_batch):
+            for batch in self.rollout_buffer.get(chunks_per_batch, rng=self._chunk_rng):
                 valid = batch.mask  # (B, T)
                 n_valid = valid.sum().clamp(min=1)
                 masks = batch.action_masks

@@ -300,7 +300,12 @@ class _ProcessExecutor:
 
 
 class _RayExecutor:
-    """Each call a Ray task with one CPU; ``ObjectRef.future()`` makes it a `concurrent.futures.Future`."""
+    """Each call a Ray task with one CPU; ``ObjectRef.future()`` makes it a `concurrent.futures.Future`.
+
+    Sweeps on Ray keep Optuna's ask-and-tell in the driver rather than Ray Tune's ``OptunaSearch``:
+    Tune's searcher holds its study in memory, whereas here the study stays in its storage, so
+    continuing a stopped sweep, several drivers sharing one database, and pruning from the trial's
+    own process behave the same on both backends."""
 
     def __init__(self, address: str | None, workers: int | None):
         ray = require_ray()
@@ -510,9 +515,11 @@ def run_sweep(
     storage_url = storage or sqlite_url(directory / STUDY_FILE)
     study_name = study_name or directory.resolve().name
     store = make_storage(storage_url)
-    sampler = optuna.samplers.TPESampler(seed=seed)
-    study = optuna.create_study(study_name=study_name, storage=store, sampler=sampler, pruner=make_pruner(prune),
-                                direction="maximize", load_if_exists=True)  # fmt: skip
+    study = optuna.create_study(study_name=study_name, storage=store, direction="maximize", load_if_exists=True)
+    # The sampler's seed is offset by the trials already in the study: a continued sweep must not draw
+    # the start-up parameters of the first session again (a fresh sweep stays reproducible from `seed`).
+    sampler = optuna.samplers.TPESampler(seed=seed + len(study.get_trials(deepcopy=False)))
+    study = optuna.load_study(study_name=study_name, storage=store, sampler=sampler, pruner=make_pruner(prune))
     _check_same_study(study, config, space, storage_url)
 
     # Trials left RUNNING by a dead sweep process on this host are stale: fail them, run their params again.

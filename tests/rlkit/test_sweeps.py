@@ -281,6 +281,8 @@ def test_a_killed_sweep_continues_without_repeating_finished_trials(tmp_path):
     retry = [t for t in after if t.user_attrs.get("retry_of") == stale.number]
     assert len(retry) == 1 and retry[0].params == stale.params and retry[0].state == TrialState.COMPLETE
     assert len(after) == 5
+    new = [t for t in after if t.number > max(before) and t.user_attrs.get("retry_of") is None]
+    assert new and all(t.params != d.params for t in new for d in done_before.values())  # fresh draws, not the first session's
     # A different search space in the same directory is refused, not mixed in.
     with pytest.raises(ValueError, match="different config or search space"):
         run_sweep(config, parse_space({**SPACE, "n_envs": {"type": "int", "low": 1, "high": 2}}), 5, directory)

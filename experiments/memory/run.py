@@ -108,7 +108,10 @@ def steps_to_reach(curve: dict | None, fraction: float = 0.9) -> int | None:
 
 def tables_markdown(data: dict) -> str:
     def num(v: float | None) -> str:
-        return "–" if v is None else (f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}")
+        if v is None:
+            return "–"
+        v = 0.0 if abs(v) < 1e-9 else v  # not 3.2e-17 for equal scores
+        return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
 
     out = []
     for env_name in ENV_ORDER:

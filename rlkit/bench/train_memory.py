@@ -7,7 +7,7 @@ and seed; torch runs on ``--threads`` CPU threads (1 by default, as the figures 
 
 * ``RecurrentPPO (sb3-contrib)``: the reference, ``MlpLstmPolicy`` with ``lstm_hidden_size=width``
   (its default separate critic LSTM, as sequence PPO's default separate critic encoder);
-* ``ppo-seq <encoder>``: `agents.sequence_ppo.SequencePPO`, ``bptt_len`` 32, Transformer with
+* ``ppo-seq <encoder>``: `agents.sequence_ppo.SequencePPO`, ``--bptt-len`` (32), Transformer with
   ``--transformer-layers`` layers and ``context_len`` 16;
 * ``PPO MLP (SB3)``: feed-forward PPO, what memory costs on top of nothing.
 
@@ -31,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--width", type=int, default=64, metavar="N", help="memory suite: hidden width of every network (default 64)")
     parser.add_argument("--threads", type=int, default=1, metavar="N", help="memory suite: torch CPU threads (default 1)")
     parser.add_argument("--transformer-layers", type=int, default=1, metavar="N", help="memory suite: Transformer blocks (default 1)")
+    parser.add_argument("--bptt-len", type=int, default=32, metavar="N", help="memory suite: sequence PPO's truncated-BPTT length (default 32)")
     parser.add_argument("--encoders", nargs="+", default=list(ENCODERS), choices=ENCODERS, metavar="NAME",
                         help="memory suite: sequence PPO encoders to time (default: all)")  # fmt: skip
 
@@ -39,7 +40,8 @@ def _common(width: int) -> dict[str, Any]:
     return dict(n_steps=128, batch_size=256, n_epochs=10, learning_rate=3e-4, gamma=0.99, gae_lambda=0.95, ent_coef=0.0)
 
 
-def build_models(env_id: str, n_envs: int, width: int, seed: int, encoders: tuple[str, ...], transformer_layers: int = 1) -> dict[str, Any]:
+def build_models(env_id: str, n_envs: int, width: int, seed: int, encoders: tuple[str, ...], transformer_layers: int = 1,
+                 bptt_len: int = 32) -> dict[str, Any]:  # fmt: skip
     """The agents of the comparison, label -> model, each on its own ``DummyVecEnv`` of `env_id`."""
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_vec_env
@@ -65,7 +67,7 @@ def build_models(env_id: str, n_envs: int, width: int, seed: int, encoders: tupl
     }
     for name in encoders:
         models[f"ppo-seq {name}"] = SequencePPO(
-            "SequencePolicy", env(), seed=seed, device="cpu", bptt_len=32,
+            "SequencePolicy", env(), seed=seed, device="cpu", bptt_len=bptt_len,
             policy_kwargs=dict(encoder=name, encoder_kwargs=encoder_kwargs[name], net_arch=[width]), **_common(width),
         )  # fmt: skip
     models["PPO MLP (SB3)"] = PPO("MlpPolicy", env(), seed=seed, device="cpu", policy_kwargs=dict(net_arch=[width]), **_common(width))
@@ -93,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     try:
         for n_envs in n_envs_list:
-            models = build_models(env_id, n_envs, args.width, args.seed, tuple(args.encoders), args.transformer_layers)
+            models = build_models(env_id, n_envs, args.width, args.seed, tuple(args.encoders), args.transformer_layers, args.bptt_len)
             best = {label: float("inf") for label in models}
             for label, model in models.items():  # warm-up: first calls, Numba compilation
                 model.learn(steps, reset_num_timesteps=False)
@@ -110,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
                 model.get_env().close()
             print_table(
                 f"Memory agents' training on {env_id}: {n_envs} envs, n_steps 128, batch 256, 10 epochs, width {args.width}, "
-                f"{args.threads} thread(s); {steps:,} steps per run, best of {repeat}",
+                f"{args.threads} thread(s), bptt_len {args.bptt_len}; {steps:,} steps per run, best of {repeat}",
                 ["agent", "steps/s", "× RecurrentPPO", "ep_rew_mean", "env steps"],
                 rows,
             )

@@ -1,0 +1,40 @@
+"""``rlkit bench train --suite memory`` (rlkit/bench/train_memory.py): a smoke run of the table and its argument checks."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from rlkit.bench import train_memory
+
+
+def _args(**overrides):
+    args = dict(env=None, n_envs=[2], steps=256, repeat=1, quick=False, seed=0, width=8, threads=1,
+                transformer_layers=1, encoders=["transformer"], bptt_len=8)  # fmt: skip
+    return argparse.Namespace(**{**args, **overrides})
+
+
+def test_memory_suite_prints_every_agent_with_its_ratio_to_recurrent_ppo(capsys):
+    assert train_memory.run(_args()) == 0
+    out = capsys.readouterr().out
+    for label in ("RecurrentPPO (sb3-contrib)", "ppo-seq transformer", "PPO MLP (SB3)"):
+        assert label in out
+    assert "× RecurrentPPO" in out and "CartPole-v1" in out
+
+
+def test_models_share_env_rollout_and_width():
+    models = train_memory.build_models("CartPole-v1", 2, 8, 0, ("lstm",))
+    try:
+        for model in models.values():
+            assert model.n_steps == 128 and model.n_envs == 2 and model.n_epochs == 10 and model.batch_size == 256
+        assert models["ppo-seq lstm"].policy.encoder.output_dim == 8
+        assert models[train_memory.REFERENCE].policy.lstm_actor.hidden_size == 8
+    finally:
+        for model in models.values():
+            model.get_env().close()
+
+
+def test_bad_numbers_are_value_errors():
+    with pytest.raises(ValueError, match="--width=0"):
+        train_memory.run(_args(width=0))

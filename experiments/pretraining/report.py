@@ -92,14 +92,15 @@ def plot(root: Path, name: str, title: str, tag: str = "eval/mean_reward") -> No
 
 
 def table(data: dict, threshold: float | None, threshold_name: str) -> list[str]:
-    lines = [f"| condition | seeds | final return (mean ± std) | final per seed | best per seed | {threshold_name} per seed |",
-             "|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [f"| condition | seeds | final return (mean ± std) | mean over the curve (± std) | final per seed | best per seed | {threshold_name} per seed |",
+             "|---|---|---|---|---|---|---|"]  # fmt: skip
     for cond, runs in sorted(data.items()):
         runs = sorted(runs, key=lambda r: r[0])
         finals = [float(v[-1]) for _, _, v in runs]
         bests = [float(v.max()) for _, _, v in runs]
         hits = [first_step(s, v, threshold) for _, s, v in runs] if threshold is not None else [None] * len(runs)
-        lines.append(f"| {cond} | {len(runs)} | {mean_std(finals)} | {fmt(finals)} | {fmt(bests)} | {fmt(hits)} |")
+        areas = [float(v.mean()) for _, _, v in runs]
+        lines.append(f"| {cond} | {len(runs)} | {mean_std(finals)} | {mean_std(areas)} | {fmt(finals)} | {fmt(bests)} | {fmt(hits)} |")
     return lines
 
 
@@ -136,7 +137,7 @@ def main() -> None:
 
     if (root / "groundhog").is_dir():
         data = curves(root / "groundhog")
-        base = baseline_returns("rlkit/GroundhogDay-Easy-v0", ["random", "fixed", "bayes", "oracle"], 30, 1000, new_task_on_reset=True)
+        base = baseline_returns("rlkit/GroundhogDay-Easy-v0", ["fixed", "bayes", "oracle"], 30, 1000, new_task_on_reset=True)
         print("### GroundhogDay-Easy: sequence PPO (GRU) from a `pretrain seq` encoder vs from scratch\n")
         print("Evaluation episodes (seeds 1000-1029): " + ", ".join(f"{k} {v:.3g}" for k, v in base.items()) + ".\n")
         print("\n".join(table(data, base["fixed"], f"steps to fixed ({base['fixed']:.3g})")))

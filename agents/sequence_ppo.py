@@ -308,6 +308,7 @@ class SequencePPO(OnPolicyAlgorithm):
 
             callback.update_locals(locals())
             if not callback.on_step():
+                self._last_memory = memory  # goes with _last_obs, which SB3 leaves at the pre-step observation
                 return False
             self._update_info_buffer(infos, dones)
 

@@ -8,6 +8,8 @@ import pytest
 
 from rlkit.bench import train_memory
 
+pytest.importorskip("sb3_contrib")  # the reference, RecurrentPPO (the bench extra)
+
 
 def _args(**overrides):
     args = dict(env=None, n_envs=[2], steps=256, repeat=1, quick=False, seed=0, width=8, threads=1,

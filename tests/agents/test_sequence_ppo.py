@@ -6,8 +6,6 @@ new sequence encoder is tested the moment it is registered. Tiny networks and en
 
 from __future__ import annotations
 
-import io
-
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -376,8 +374,6 @@ def test_same_seed_same_training():
     def run():
         model = _agent("transformer", _vec(random_length=True, delay=5), n_epochs=2)
         model.learn(2 * model.n_steps * model.n_envs)
-        buffer = io.BytesIO()
-        torch.save(model.policy.state_dict(), buffer)
         return model.policy.state_dict()
 
     a, b = run(), run()
@@ -449,7 +445,8 @@ def test_memory_agent_remembers_the_first_observation_and_an_mlp_cannot(agent):
     else:
         small = {"lstm": {"hidden_size": 16}, "gru": {"hidden_size": 16}, "tcn": {"channels": 16, "num_blocks": 2},
                  "transformer": {"d_model": 16, "num_heads": 2, "num_layers": 1, "context_len": 8}}  # fmt: skip
-        model = SequencePPO("SequencePolicy", env, bptt_len=8, policy_kwargs=dict(encoder=agent, encoder_kwargs=small[agent], net_arch=[16]), **common)
+        policy_kwargs = dict(encoder=agent, encoder_kwargs=small[agent], net_arch=[16])
+        model = SequencePPO("SequencePolicy", env, bptt_len=8, policy_kwargs=policy_kwargs, **common)
     model.learn(8_000 if agent != "mlp" else 16_000)
     score = mean_return(model)
     if agent == "mlp":

@@ -25,8 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--suite", choices=["vecenv", "memory"], default="vecenv",
                         help="vecenv: PPO with the VectorEnv adapter vs DummyVecEnv; memory: sequence PPO per encoder vs "
                         "sb3-contrib's RecurrentPPO (rlkit.bench.train_memory)")  # fmt: skip
-    parser.add_argument("--env", default=None, help="an env id with a batched vector_entry_point (default: rlkit/GridWorld-v0; --suite memory: CartPole-v1)")
-    parser.add_argument("--n-envs", type=int, nargs="+", default=None, metavar="N", help="env copies stepped together (one table row per setup and N) (default: 16 64; --suite memory: 8)")
+    parser.add_argument("--env", default=None, help="an env id with a batched vector_entry_point; none given: rlkit/GridWorld-v0, or CartPole-v1 with --suite memory")
+    parser.add_argument("--n-envs", type=int, nargs="+", default=None, metavar="N", help="env copies stepped together, one table row per setup and N; none given: 16 64, or 8 with --suite memory")
     parser.add_argument("--steps", type=int, default=16_384, metavar="N", help="env steps per timed learn() (--quick: 4096)")
     parser.add_argument("--repeat", type=int, default=3, metavar="N", help="timed runs per row, interleaved across rows; the best is shown (--quick: 1)")
     parser.add_argument("--quick", action="store_true", help="few steps and one repeat: a smoke run, noisy figures")

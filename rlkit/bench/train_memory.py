@@ -28,12 +28,12 @@ ENCODERS = ("lstm", "gru", "tcn", "transformer")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the memory suite (``--env``, ``--n-envs``, ``--steps``, ``--repeat``, ``--seed`` are shared)."""
-    parser.add_argument("--width", type=int, default=64, metavar="N", help="memory suite: hidden width of every network (default 64)")
-    parser.add_argument("--threads", type=int, default=1, metavar="N", help="memory suite: torch CPU threads (default 1)")
-    parser.add_argument("--transformer-layers", type=int, default=1, metavar="N", help="memory suite: Transformer blocks (default 1)")
-    parser.add_argument("--bptt-len", type=int, default=32, metavar="N", help="memory suite: sequence PPO's truncated-BPTT length (default 32)")
+    parser.add_argument("--width", type=int, default=64, metavar="N", help="memory suite: hidden width of every network")
+    parser.add_argument("--threads", type=int, default=1, metavar="N", help="memory suite: torch CPU threads")
+    parser.add_argument("--transformer-layers", type=int, default=1, metavar="N", help="memory suite: Transformer blocks")
+    parser.add_argument("--bptt-len", type=int, default=32, metavar="N", help="memory suite: sequence PPO's truncated-BPTT length")
     parser.add_argument("--encoders", nargs="+", default=list(ENCODERS), choices=ENCODERS, metavar="NAME",
-                        help="memory suite: sequence PPO encoders to time (default: all)")  # fmt: skip
+                        help="memory suite: sequence PPO encoders to time")  # fmt: skip
 
 
 def _common(width: int) -> dict[str, Any]:

@@ -155,6 +155,12 @@ class SequencePPO(OnPolicyAlgorithm):
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size={batch_size!r}; expected an integer >= 1 (env steps per minibatch)")
         env = self._as_vec_env(env)
+        action_space = getattr(env, "action_space", None)
+        if action_space is not None and not isinstance(action_space, (spaces.Discrete, spaces.Box)):
+            raise ValueError(
+                f"sequence PPO got action space {action_space}; it acts in Discrete and Box spaces "
+                "(for MultiDiscrete or MultiBinary actions use ppo or a2c)"
+            )
         super().__init__(
             policy,
             env,

@@ -356,6 +356,16 @@ def test_bad_arguments_are_one_line_value_errors(kwargs, message):
     assert "\n" not in str(info.value)
 
 
+def test_multidiscrete_actions_are_refused_with_a_value_error():
+    class Multi(CueEnv):
+        def __init__(self):
+            super().__init__()
+            self.action_space = spaces.MultiDiscrete([2, 2])
+
+    with pytest.raises(ValueError, match="acts in Discrete and Box"):
+        SequencePPO("SequencePolicy", DummyVecEnv([Multi]), n_steps=8, batch_size=8)
+
+
 def test_predict_rejects_a_state_of_the_wrong_size():
     model = _agent("lstm", _vec())
     _, state = model.predict(np.zeros((2, 3), np.float32))

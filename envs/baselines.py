@@ -46,12 +46,12 @@ class RandomPolicy:
         raise ValueError(f"RandomPolicy supports Discrete and Box action spaces, got {self.action_space}")
 
 
-def load_baseline(env_id: str, name: str, env: gym.Env) -> Policy:
-    """Build baseline `name` of `env_id` (see ``envs.BASELINES``) for `env`."""
+def load_baseline(env_id: str, name: str, env: gym.Env, seed: int = 0) -> Policy:
+    """Build baseline `name` of `env_id` (see ``envs.BASELINES``) for `env`; ``random`` uses `seed`."""
     import envs
 
     if name == "random":
-        return RandomPolicy(env)
+        return RandomPolicy(env, seed=seed)
     known = envs.BASELINES.get(env_id, {})
     if name not in known:
         choices = ", ".join(["random", *known]) or "random"

@@ -134,3 +134,13 @@ def test_vector_entry_point_equals_sync_vector_env(env_id):
     for t, actions in enumerate(_random_actions(sync.action_space, 300, seed=1)):
         a, b = sync.step(actions), batched.step(actions)
         assert data_equivalence(a, b, exact=True), f"{env_id}: step {t} differs: {a} vs {b}"
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS[:1])
+def test_random_baseline_is_seeded(env_id):
+    def returns(seed):
+        env = gym.make(env_id)
+        return run_episodes(env, load_baseline(env_id, "random", env, seed=seed), n_episodes=3, seed=0)
+
+    np.testing.assert_array_equal(returns(1), returns(1))
+    assert not np.array_equal(returns(1), returns(2))

@@ -90,6 +90,24 @@ def _fsync_dir(directory: Path) -> None:
 # --- sidecar bundles --------------------------------------------------------------------------------
 
 
+def create_unique_dir(base: str | Path) -> Path:
+    """Create and return the new, empty directory `base`, or ``base-2``, ``base-3`` … if taken.
+
+    ``mkdir`` without ``exist_ok`` is the atomic claim, so two processes started in the same second
+    (seed groups, sweeps) never share a run directory.
+    """
+    base = Path(base)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, 1000):
+        path = base if attempt == 1 else base.with_name(f"{base.name}-{attempt}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+    raise RuntimeError(f"could not create a run directory next to {base}")
+
+
 def write_bundle(path: str | Path, payload: dict[str, Any]) -> None:
     """Pickle `payload` (with cloudpickle, so user envs defined in scripts survive) behind a checksummed header."""
     import cloudpickle

@@ -47,6 +47,7 @@ from rlkit.checkpoints import (
     CheckpointError,
     atomic_write,
     check_spaces,
+    create_unique_dir,
     latest_checkpoint,
     normalization_of,
     preserved_rng,
@@ -358,16 +359,7 @@ def format_metrics(metrics: dict[str, Any]) -> str:
 def create_run_dir(config: ExperimentConfig) -> Path:
     """A new, empty run directory under ``config.logdir`` (a ``-2``, ``-3`` … suffix if the name is taken)."""
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path(config.logdir) / config.run_name(stamp)
-    base.parent.mkdir(parents=True, exist_ok=True)
-    for attempt in range(1, 1000):
-        path = base if attempt == 1 else base.with_name(f"{base.name}-{attempt}")
-        try:
-            path.mkdir()
-            return path
-        except FileExistsError:
-            continue
-    raise RuntimeError(f"could not create a run directory next to {base}")
+    return create_unique_dir(Path(config.logdir) / config.run_name(stamp))
 
 
 def read_run_config(run_dir: str | Path) -> ExperimentConfig:

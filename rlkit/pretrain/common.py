@@ -11,7 +11,7 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 
-from rlkit.checkpoints import atomic_write
+from rlkit.checkpoints import atomic_write, create_unique_dir
 
 ENCODER_FILE = "encoder.pt"
 POLICY_FILE = "policy.pt"
@@ -24,16 +24,7 @@ def create_run_dir(logdir: str | Path, kind: str, env_id: str, encoder: str, see
     ``rlkit.runs`` names training runs, so `rlkit curves` reads both the same way."""
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     env = re.sub(r"[^A-Za-z0-9_.-]+", "-", env_id).strip("-")
-    base = Path(logdir) / f"pretrain-{kind}__{env}__{encoder}__s{seed}__{stamp}"
-    base.parent.mkdir(parents=True, exist_ok=True)
-    for attempt in range(1, 1000):
-        path = base if attempt == 1 else base.with_name(f"{base.name}-{attempt}")
-        try:
-            path.mkdir()
-            return path
-        except FileExistsError:
-            continue
-    raise RuntimeError(f"could not create a run directory next to {base}")
+    return create_unique_dir(Path(logdir) / f"pretrain-{kind}__{env}__{encoder}__s{seed}__{stamp}")
 
 
 def write_json(path: str | Path, data: dict[str, Any]) -> None:

@@ -49,7 +49,7 @@ def _run_all():
     return run_all
 
 
-ENV_ORDER = ("groundhog", "partialview", "minigrid")
+ENV_ORDER = ("groundhog", "groundhog-easy", "partialview", "minigrid")
 AGENT_ORDER = ("mlp", "lstm", "gru", "tcn", "transformer")
 AGENT_LABEL = {"mlp": "MLP-PPO (SB3)", "lstm": "ppo-seq LSTM", "gru": "ppo-seq GRU", "tcn": "ppo-seq TCN", "transformer": "ppo-seq Transformer"}
 
@@ -64,6 +64,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a field of every config")
     parser.add_argument("--max-minutes", type=float, default=30.0, help="stop a run at its next evaluation after this many minutes")
     parser.add_argument("--readme", action="store_true", help="only rewrite README.md's results block from --out's results.json")
+    parser.add_argument("--collect", metavar="DIR", default=None,
+                        help="train nothing: summarize finished runs found as DIR/<config>/<run dir> (e.g. a --logdir of a run "
+                             "elsewhere) and merge them into --out's results.json, replacing those configs' rows")  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -132,7 +135,7 @@ def tables_markdown(data: dict) -> str:
             score = f"{num(r['mean'])} ± {num(r['std'])}" if r["mean"] is not None else "failed"
             seeds = ", ".join(num(s) for s in r["scores"])
             reach = r.get("steps_to_90")
-            out.append(f"| {AGENT_LABEL[agent]} | {score} | {seeds} | {f'{reach:,}' if reach else '–'} | {r['minutes']:.1f} |")
+            out.append(f"| {AGENT_LABEL[agent]} | {score} | {seeds} | {f'{reach:,}' if reach else '–'} | {f"{r['minutes']:.1f}" if r['minutes'] else '–'} |")
         baselines = first.get("baselines") or {}
         if baselines:
             out.append("\nBaselines on the same evaluation episodes: " + ", ".join(f"{k} {num(v)}" for k, v in baselines.items()) + ".\n")
@@ -184,12 +187,50 @@ def write_readme(data: dict, readme: Path) -> None:
     readme.write_text(head + block + tail)
 
 
+def collect(args: argparse.Namespace) -> int:
+    """``--collect DIR``: rows for the configs that have finished runs under DIR, merged into results.json."""
+    from rlkit.config import read_yaml
+
+    run_all = _run_all()
+    records = []
+    for path in select(args.only):
+        for run_dir in sorted((Path(args.collect) / path.stem).glob("*/")):
+            metrics_file = run_dir / "metrics.json"
+            if not metrics_file.is_file():
+                continue
+            metrics = json.loads(metrics_file.read_text())
+            seed = int(read_yaml(run_dir / "config.yaml")["seed"])
+            records.append({"experiment": path.stem, "seed": seed, "status": "finished", "run_dir": str(run_dir),
+                            "mean_reward": metrics["mean_reward"], "std_reward": metrics["std_reward"], "seconds": 0.0})  # fmt: skip
+    paths = [p for p in select(args.only) if any(r["experiment"] == p.stem for r in records)]
+    if not paths:
+        raise ValueError(f"--collect {args.collect}: no finished run under <config>/<run dir> for {[p.stem for p in select(args.only)]}")
+    rows = run_all.summarize(paths, records, args.overrides)
+    for row in rows:
+        row["curve"] = mean_curve(records, row["experiment"])
+        row["steps_to_90"] = steps_to_reach(row["curve"])
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results = out / "results.json"
+    data = json.loads(results.read_text()) if results.is_file() else {"note": "", "experiments": [], "runs": []}
+    stems = {row["experiment"] for row in rows}
+    data["experiments"] = [r for r in data["experiments"] if r["experiment"] not in stems] + rows
+    data["runs"] = [r for r in data["runs"] if r["experiment"] not in stems] + records
+    results.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    (out / "table.md").write_text(data["note"] + "\n\n" + tables_markdown(data))
+    plot(data, out / "curves.png")
+    print(tables_markdown({"experiments": rows}), flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     out = Path(args.out)
     if args.readme:
         write_readme(json.loads((out / "results.json").read_text()), HERE / "README.md")
         return 0
+    if args.collect:
+        return collect(args)
     os.environ["OMP_NUM_THREADS"] = "1"
     os.environ["MKL_NUM_THREADS"] = "1"
     run_all = _run_all()

@@ -135,7 +135,8 @@ def tables_markdown(data: dict) -> str:
             score = f"{num(r['mean'])} ± {num(r['std'])}" if r["mean"] is not None else "failed"
             seeds = ", ".join(num(s) for s in r["scores"])
             reach = r.get("steps_to_90")
-            out.append(f"| {AGENT_LABEL[agent]} | {score} | {seeds} | {f'{reach:,}' if reach else '–'} | {f"{r['minutes']:.1f}" if r['minutes'] else '–'} |")
+            minutes = f"{r['minutes']:.1f}" if r["minutes"] else "–"
+            out.append(f"| {AGENT_LABEL[agent]} | {score} | {seeds} | {f'{reach:,}' if reach else '–'} | {minutes} |")
         baselines = first.get("baselines") or {}
         if baselines:
             out.append("\nBaselines on the same evaluation episodes: " + ", ".join(f"{k} {num(v)}" for k, v in baselines.items()) + ".\n")

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 # Modules that register agents when imported; a listed module that is not installed is skipped.
-AGENT_MODULES: tuple[str, ...] = ("agents.sb3", "agents.sequence_ppo")
+AGENT_MODULES: tuple[str, ...] = ("agents.sb3", "agents.sequence")
 
 ON_POLICY_SPACES = ("Box", "Discrete", "MultiDiscrete", "MultiBinary")
 

@@ -563,25 +563,3 @@ def build(config: Any, env: Any) -> SequencePPO:
 def load(path: Any, env: Any = None, device: str = "auto") -> SequencePPO:
     """A saved agent; with `env`, ready to continue training where it stopped (no env reset)."""
     return SequencePPO.load(path, env=env, device=device, force_reset=False)
-
-
-def _register() -> None:
-    from agents import AlgoSpec, register_algo
-    from agents.sb3 import saved_spaces
-
-    register_algo(
-        AlgoSpec(
-            name="ppo-seq",
-            summary="PPO with a memory: any rlkit sequence encoder (--encoder lstm|gru|tcn|transformer; default lstm)",
-            action_spaces=("Discrete", "Box"),
-            build=build,
-            load=load,
-            saved_spaces=saved_spaces,
-            valid_kwargs=valid_kwargs,
-            extra={"class_path": "agents.sequence_ppo:SequencePPO"},
-        ),
-        replace=True,
-    )
-
-
-_register()

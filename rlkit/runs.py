@@ -28,6 +28,7 @@ import contextlib
 import datetime
 import difflib
 import importlib
+import inspect
 import io
 import json
 import shutil
@@ -272,10 +273,31 @@ def validate(config: ExperimentConfig) -> Any:
 # --- evaluation -------------------------------------------------------------------------------------
 
 
+def uses_action_masks(model: Any) -> bool:
+    """Whether `model` acts with the env's ``info["action_mask"]``: its ``predict`` takes ``action_masks``
+    (e.g. ``ppo-seq``; SB3's own agents do not) and it was not trained without them (``use_action_masks``)."""
+    try:
+        takes_masks = "action_masks" in inspect.signature(model.predict).parameters
+    except (AttributeError, TypeError, ValueError):
+        return False
+    return takes_masks and bool(getattr(model, "use_action_masks", True))
+
+
+def action_masks(infos: Any) -> np.ndarray | None:
+    """``(n, n_actions)`` bool masks stacked from the envs' ``info["action_mask"]`` (all allowed where one
+    is missing), or None if no info carries one."""
+    masks = [info.get("action_mask") for info in infos]
+    given = [np.asarray(mask, dtype=bool) for mask in masks if mask is not None]
+    if not given:
+        return None
+    return np.stack([np.ones_like(given[0]) if mask is None else np.asarray(mask, dtype=bool) for mask in masks])
+
+
 class Evaluator:
     """Mean ± std return over seeded episodes (episode i reset with seed ``seed + i``), plus the env's
     ``episode_metrics`` averaged over episodes. The episodes run side by side in one ``DummyVecEnv``
     (one copy per episode, each copy's first episode counted), so the result depends only on the policy.
+    An agent that acts with action masks (`uses_action_masks`) gets the copies' current ``info["action_mask"]``.
 
     `normalize_from`: the training ``VecNormalize`` (or a saved one) whose observation statistics are
     used, frozen."""
@@ -308,12 +330,18 @@ class Evaluator:
         metrics: dict[str, list[float]] = {}
         self.env.seed(self.seed)
         obs = self.env.reset()
+        # The current observations' infos: a finished copy's is its reset info (SB3 keeps it in reset_infos).
+        reset_infos = self.env.unwrapped.reset_infos
+        current = list(reset_infos)
+        masked = uses_action_masks(model)
         state, starts = None, np.ones(n, dtype=bool)
         for _ in range(self.MAX_STEPS):
             if finished.all():
                 break
-            actions, state = model.predict(obs, state=state, episode_start=starts, deterministic=self.deterministic)
+            kwargs = {"action_masks": action_masks(current)} if masked else {}
+            actions, state = model.predict(obs, state=state, episode_start=starts, deterministic=self.deterministic, **kwargs)
             obs, _, dones, infos = self.env.step(actions)
+            current = [reset_infos[i] if done else info for i, (done, info) in enumerate(zip(dones, infos))]
             starts = dones
             for i in np.flatnonzero(dones & ~finished):
                 finished[i] = True

@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from rlkit.runs import load_agent, make_env
+    from rlkit.runs import action_masks, load_agent, make_env, uses_action_masks
 
     if args.episodes <= 0:
         raise ValueError(f"--episodes must be a positive integer, got {args.episodes}")
@@ -46,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     env = make_env(config.env, render_mode=mode)
     fps = args.fps or env.metadata.get("render_fps") or 10
     seed = config.eval.seed if args.seed is None else args.seed
+    masked = uses_action_masks(model)
     frames, returns = [], []
     clear = "\x1b[H\x1b[2J" if sys.stdout.isatty() else ""
     try:
@@ -63,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
                 if done or steps >= args.max_steps:
                     break
                 model_obs = normalize.normalize_obs(obs) if normalize is not None and normalize.norm_obs else obs
-                action, state = model.predict(model_obs, state=state, episode_start=start, deterministic=not args.stochastic)
+                kwargs = {"action_masks": action_masks([info])} if masked else {}
+                action, state = model.predict(model_obs, state=state, episode_start=start, deterministic=not args.stochastic, **kwargs)
                 obs, reward, terminated, truncated, info = env.step(action)
                 start = np.zeros(1, dtype=bool)
                 total += float(reward)

@@ -92,8 +92,10 @@ class SequenceActorCriticPolicy(BasePolicy):
         share_encoder: bool = False,
     ) -> None:
         if optimizer_kwargs is None:
-            # SB3's PPO eps; foreach: one fused kernel per step for all parameters (less per-op overhead on CPU).
-            optimizer_kwargs = {"eps": 1e-5, "foreach": True} if optimizer_class is torch.optim.Adam else {}
+            # SB3's PPO eps; fused: the whole Adam step in one kernel per parameter group (about 3x faster
+            # than foreach=True at these small sizes on CPU, where the optimizer is a sizable share of an
+            # update; the same algorithm, results equal up to float rounding).
+            optimizer_kwargs = {"eps": 1e-5, "fused": True} if optimizer_class is torch.optim.Adam else {}
         super().__init__(observation_space, action_space, optimizer_class=optimizer_class, optimizer_kwargs=optimizer_kwargs)
         if use_sde:
             raise ValueError("use_sde=True: sequence PPO has no state-dependent exploration; pass use_sde=False")

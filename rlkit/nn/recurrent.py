@@ -52,8 +52,17 @@ class RecurrentEncoder(SequenceModule):
     def _run(self, x: torch.Tensor, state: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
         # Our state is batch-first (B, L, H); torch's is (L, B, H).
         hx = tuple(s.transpose(0, 1).contiguous() for s in state)
-        out, new = self.rnn(x, hx if self.cell == "lstm" else hx[0])
-        new = new if self.cell == "lstm" else (new,)
+        # torch's fused kernel itself, with the arguments nn.LSTM/nn.GRU.forward pass it: their Python
+        # wrapper re-validates shapes we have checked already and costs several times the kernel's own
+        # time at rollout sizes (B = n_envs, T = 1). Same op, same weights, bit-identical results.
+        rnn = self.rnn
+        weights = [w for layer in rnn.all_weights for w in layer]
+        if self.cell == "lstm":
+            out, h, c = torch.lstm(x, hx, weights, rnn.bias, rnn.num_layers, rnn.dropout, rnn.training, False, True)
+            new = (h, c)
+        else:
+            out, h = torch.gru(x, hx[0], weights, rnn.bias, rnn.num_layers, rnn.dropout, rnn.training, False, True)
+            new = (h,)
         return out, tuple(s.transpose(0, 1) for s in new)
 
     def forward(
@@ -61,8 +70,9 @@ class RecurrentEncoder(SequenceModule):
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
         starts, state = self.check_inputs(x, episode_starts, state)
         steps = x.shape[1]
-        # Time steps (after 0) where some row begins an episode: the chunk is cut there.
-        cuts = torch.nonzero(starts[:, 1:].any(dim=0)).flatten().add(1).tolist()
+        # Time steps (after 0) where some row begins an episode: the chunk is cut there (none when T = 1,
+        # every rollout step: skip the host sync).
+        cuts = torch.nonzero(starts[:, 1:].any(dim=0)).flatten().add(1).tolist() if steps > 1 else []
         bounds = [0, *cuts, steps]
         outputs = []
         for t0, t1 in zip(bounds[:-1], bounds[1:]):

@@ -70,16 +70,20 @@ def policy_kwargs(policy_config: Any) -> dict[str, Any]:
     if policy_config.net_arch is not None:
         kwargs["net_arch"] = policy_config.net_arch
     if policy_config.activation_fn is not None:
-        import torch.nn
-
-        activation = getattr(torch.nn, policy_config.activation_fn, None)
-        if not (isinstance(activation, type) and issubclass(activation, torch.nn.Module)):
-            raise ValueError(
-                f"policy.activation_fn {policy_config.activation_fn!r} is not a torch.nn module; "
-                "expected e.g. Tanh, ReLU, ELU, LeakyReLU, GELU, SiLU"
-            )
-        kwargs["activation_fn"] = activation
+        kwargs["activation_fn"] = activation_class(policy_config.activation_fn)
     return kwargs
+
+
+def activation_class(name: str) -> type:
+    """The ``torch.nn`` activation module named by ``policy.activation_fn`` (e.g. ``Tanh``)."""
+    import torch.nn
+
+    activation = getattr(torch.nn, name, None)
+    if not (isinstance(activation, type) and issubclass(activation, torch.nn.Module)):
+        raise ValueError(
+            f"policy.activation_fn {name!r} is not a torch.nn module; expected e.g. Tanh, ReLU, ELU, LeakyReLU, GELU, SiLU"
+        )
+    return activation
 
 
 def algo_kwargs(raw: dict[str, Any], action_space: Any) -> dict[str, Any]:

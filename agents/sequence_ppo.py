@@ -534,12 +534,9 @@ def policy_kwargs_from(policy_config: Any) -> dict[str, Any]:
     if policy_config.net_arch is not None:
         kwargs["net_arch"] = policy_config.net_arch
     if policy_config.activation_fn is not None:
-        activation = getattr(torch.nn, policy_config.activation_fn, None)
-        if not (isinstance(activation, type) and issubclass(activation, torch.nn.Module)):
-            raise ValueError(
-                f"policy.activation_fn {policy_config.activation_fn!r} is not a torch.nn module; expected e.g. Tanh, ReLU"
-            )
-        kwargs["activation_fn"] = activation
+        from agents.sb3 import activation_class
+
+        kwargs["activation_fn"] = activation_class(policy_config.activation_fn)
     return kwargs
 
 

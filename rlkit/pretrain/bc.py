@@ -32,7 +32,7 @@ from rlkit.checkpoints import atomic_open
 from rlkit.nn import load_encoder, make_encoder, read_checkpoint, save_encoder
 from rlkit.nn.registry import Encoder
 from rlkit.nn.spaces import describe_space, space_from_dict, space_to_dict
-from rlkit.pretrain.common import EarlyStopping, check_positive, minibatches, summary_writer
+from rlkit.pretrain.common import EarlyStopping, check_positive, minibatches, record_epoch, summary_writer
 from rlkit.pretrain.dataset import Dataset
 
 POLICY_FORMAT = "rlkit.pretrain.policy/1"
@@ -157,10 +157,7 @@ def train_bc(
                 optimizer.step()
                 total += loss.item() * len(batch)
             row = {"epoch": epoch, "loss": total / len(train_idx), **evaluate_bc(policy, dataset, val_idx)}
-            result.history.append(row)
-            for key, value in row.items():
-                if key != "epoch":
-                    writer.add_scalar(f"pretrain/{key}", value, epoch + 1)
+            record_epoch(writer, result.history, row)
             if stopper.update(row["val_loss"], epoch):
                 break
         writer.flush()

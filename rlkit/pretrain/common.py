@@ -67,6 +67,15 @@ def check_positive(**values: float) -> None:
             raise ValueError(f"got {name}={value}; expected a positive number")
 
 
+def record_epoch(writer: Any, history: list[dict[str, Any]], row: dict[str, Any]) -> None:
+    """Append an epoch's `row` to `history` and log its numbers, all but ``epoch``, as
+    ``pretrain/<key>`` at step ``epoch + 1`` (so the first epoch is step 1, as the curves show it)."""
+    history.append(row)
+    for key, value in row.items():
+        if key != "epoch":
+            writer.add_scalar(f"pretrain/{key}", value, row["epoch"] + 1)
+
+
 class EarlyStopping:
     """Stop when the held-out loss has not improved by ``min_delta`` for ``patience`` epochs; keeps the best weights."""
 

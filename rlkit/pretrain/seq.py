@@ -27,7 +27,7 @@ from torch import nn
 from rlkit.nn import make_encoder, save_encoder, sequence_encoder_names
 from rlkit.nn.registry import SequenceEncoder
 from rlkit.nn.spaces import flatten_preprocessed, obs_as_tensor, preprocess
-from rlkit.pretrain.common import EarlyStopping, check_positive, summary_writer
+from rlkit.pretrain.common import EarlyStopping, check_positive, record_epoch, summary_writer
 from rlkit.pretrain.dataset import Dataset
 
 
@@ -181,10 +181,7 @@ def train_seq(
                 rows = np.arange(len(val_chunks.index))
                 val = [t.item() for t in batch_loss(val_chunks, rows)] if len(rows) else [np.nan] * 3
             row = {"epoch": epoch, "loss": total / max(count, 1), "val_loss": val[0], "val_obs_mse": val[1], "val_reward_mse": val[2]}
-            result.history.append(row)
-            for key, value in row.items():
-                if key != "epoch":
-                    writer.add_scalar(f"pretrain/{key}", value, epoch + 1)
+            record_epoch(writer, result.history, row)
             if stopper.update(row["val_loss"], epoch):
                 break
         writer.flush()

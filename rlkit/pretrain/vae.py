@@ -21,7 +21,7 @@ import torch
 from rlkit.nn import make_encoder, save_encoder
 from rlkit.nn.registry import VAEEncoder
 from rlkit.nn.spaces import describe_space, is_image_space
-from rlkit.pretrain.common import check_positive, minibatches, summary_writer
+from rlkit.pretrain.common import check_positive, minibatches, record_epoch, summary_writer
 from rlkit.pretrain.dataset import Dataset
 
 VAE_BODIES = ("cnn", "mlp")
@@ -95,9 +95,7 @@ def train_vae(
             val = _evaluate(model, observations[val_idx], beta, batch_size, seed)
             row = {"epoch": epoch, "loss": train[0], "recon_loss": train[1], "kl": train[2],
                    "val_loss": val[0], "val_recon_loss": val[1], "val_kl": val[2]}  # fmt: skip
-            result.history.append(row)
-            for key in ("loss", "recon_loss", "kl", "val_loss", "val_recon_loss", "val_kl"):
-                writer.add_scalar(f"pretrain/{key}", row[key], epoch + 1)
+            record_epoch(writer, result.history, row)
             if is_image_space(space) and len(val_idx):
                 writer.add_image("pretrain/reconstructions", reconstruction_grid(model, observations[val_idx[:8]]), epoch + 1)
         writer.flush()

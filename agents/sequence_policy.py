@@ -73,6 +73,9 @@ class SequenceActorCriticPolicy(BasePolicy):
     :param ortho_init: orthogonal init of the heads as SB3 (gains sqrt(2), 0.01 actor, 1 critic).
     :param log_std_init: initial log standard deviation (Box actions).
     :param share_encoder: one encoder for actor and critic (default: one each; see the module docstring).
+    :param freeze_encoder: the encoder(s) get no gradients and stay in eval mode through ``train()``
+        (for a pretrained encoder: ``rlkit train ppo-seq --init-encoder CKPT --freeze-encoder``). A
+        constructor argument, so it is saved with the agent and a resumed run stays frozen.
     """
 
     def __init__(
@@ -90,6 +93,7 @@ class SequenceActorCriticPolicy(BasePolicy):
         optimizer_kwargs: dict[str, Any] | None = None,
         use_sde: bool = False,
         share_encoder: bool = False,
+        freeze_encoder: bool = False,
     ) -> None:
         if optimizer_kwargs is None:
             # SB3's PPO eps; fused: the whole Adam step in one kernel per parameter group (about 3x faster
@@ -133,10 +137,31 @@ class SequenceActorCriticPolicy(BasePolicy):
             self.action_net = nn.Linear(pi_dim, int(action_space.shape[0]))
             self.log_std = nn.Parameter(torch.full((int(action_space.shape[0]),), float(log_std_init)))
         self.value_net = nn.Linear(vf_dim, 1)
+        self.frozen = False
+        if freeze_encoder:
+            self.freeze_encoders()
         if ortho_init:
             for module, gain in ((self.pi_net, np.sqrt(2)), (self.vf_net, np.sqrt(2)), (self.action_net, 0.01), (self.value_net, 1.0)):
                 module.apply(lambda m, g=gain: self.init_weights(m, g))
         self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)
+
+    def encoders(self) -> list[nn.Module]:
+        """The actor's encoder, and the critic's where it has its own."""
+        return [self.encoder] if self.critic_encoder is None else [self.encoder, self.critic_encoder]
+
+    def freeze_encoders(self) -> None:
+        """No gradients and eval mode (fixed dropout/normalization) for every encoder, kept through ``train()``."""
+        self.frozen = True
+        for encoder in self.encoders():
+            encoder.requires_grad_(False)
+            encoder.eval()
+
+    def train(self, mode: bool = True) -> "SequenceActorCriticPolicy":
+        super().train(mode)
+        if self.frozen:
+            for encoder in self.encoders():
+                encoder.eval()  # frozen means frozen statistics too, as rlkit.nn.sb3.EncoderExtractor
+        return self
 
     # --- memory -------------------------------------------------------------------------------
 
@@ -221,6 +246,6 @@ class SequenceActorCriticPolicy(BasePolicy):
         data.update(
             encoder=self.encoder_name, encoder_kwargs=self.encoder_kwargs, net_arch=self.net_arch,
             activation_fn=self.activation_fn, ortho_init=self.ortho_init, log_std_init=self.log_std_init,
-            share_encoder=self.share_encoder,
+            share_encoder=self.share_encoder, freeze_encoder=self.frozen,
         )  # fmt: skip
         return data

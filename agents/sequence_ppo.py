@@ -531,6 +531,8 @@ def policy_kwargs_from(policy_config: Any) -> dict[str, Any]:
     kwargs: dict[str, Any] = dict(policy_config.kwargs)
     kwargs["encoder"] = policy_config.encoder or DEFAULT_ENCODER
     kwargs["encoder_kwargs"] = dict(policy_config.encoder_kwargs)
+    if policy_config.freeze_encoder:  # saved with the agent, so a resumed run stays frozen (as agents.sb3 does)
+        kwargs["freeze_encoder"] = True
     if policy_config.net_arch is not None:
         kwargs["net_arch"] = policy_config.net_arch
     if policy_config.activation_fn is not None:

@@ -8,13 +8,13 @@ Two steps, both called by ``rlkit.runs.train``:
    weights fit.
 2. ``initialize(model, policy_config)`` right after building (after SB3's orthogonal init): copies
    the encoder weights into every rlkit encoder of the policy (``EncoderExtractor``s of an SB3
-   policy; the ``encoder`` of sequence PPO's policy), checking name, observation space and shapes
-   (``rlkit.nn.check_compatible``); for ``--init-policy`` also the actor head (``policy_net``,
-   ``action_net``, ``log_std``); ``freeze_encoder`` turns the encoder's gradients off and keeps it
-   in eval mode.
+   policy; the ``encoder`` and ``critic_encoder`` of sequence PPO's policy), checking name,
+   observation space and shapes (``rlkit.nn.check_compatible``); for ``--init-policy`` also the
+   actor head (``policy_net``, ``action_net``, ``log_std``); ``freeze_encoder`` turns the
+   encoders' gradients off and keeps them in eval mode (a flag the agent saves, so resuming keeps it).
 
 Works on torch modules and checkpoints only (no import of ``agents``): an SB3 policy is recognised
-by its ``mlp_extractor`` / ``action_net``, sequence PPO's by its ``encoder`` attribute.
+by its ``mlp_extractor`` / ``action_net``; its encoders are the outermost `Encoder` modules it holds.
 """
 
 from __future__ import annotations
@@ -83,15 +83,21 @@ def resolve_policy_config(policy_config: Any, sequence: bool) -> Any:
     return policy_config.model_copy(update={"encoder": name, "encoder_kwargs": kwargs})
 
 
-def policy_encoders(policy: torch.nn.Module) -> list[Encoder]:
-    """The rlkit encoders a policy reads observations through (each SB3 features extractor's; sequence PPO's)."""
-    found: list[Encoder] = []
+def policy_encoders(policy: torch.nn.Module) -> list[tuple[Encoder, torch.nn.Module]]:
+    """The rlkit encoders a policy reads observations through, each with the module that holds it.
+
+    Every outermost encoder counts (not the per-step ``inner`` of a sequence encoder, nor the parts
+    of a dict encoder): each SB3 features extractor's (the actor's, the critics', the target
+    critics'), and sequence PPO's ``encoder`` and ``critic_encoder``."""
+    found: list[tuple[Encoder, torch.nn.Module]] = []
     seen: set[int] = set()
     for module in policy.modules():
-        encoder = getattr(module, "encoder", None)
-        if isinstance(encoder, Encoder) and id(encoder) not in seen:
-            seen.add(id(encoder))
-            found.append(encoder)
+        if isinstance(module, Encoder):
+            continue
+        for child in module.children():
+            if isinstance(child, Encoder) and id(child) not in seen:
+                seen.add(id(child))
+                found.append((child, module))
     return found
 
 
@@ -100,7 +106,9 @@ def freeze(encoder: Encoder, owner: torch.nn.Module | None = None) -> None:
     encoder.requires_grad_(False)
     encoder.eval()
     if owner is not None and hasattr(owner, "frozen"):
-        owner.frozen = True  # EncoderExtractor keeps the encoder in eval mode through policy.train()
+        # EncoderExtractor and sequence PPO's policy keep their encoders in eval mode through
+        # policy.train(), and save the flag with the model so that a resumed run stays frozen.
+        owner.frozen = True
 
 
 def initialize(model: Any, policy_config: Any) -> list[str]:
@@ -109,7 +117,6 @@ def initialize(model: Any, policy_config: Any) -> list[str]:
     if data is None:
         return []
     policy = model.policy
-    owners = {id(m.encoder): m for m in policy.modules() if isinstance(getattr(m, "encoder", None), Encoder)}
     encoders = policy_encoders(policy)
     if not encoders:
         raise ValueError(
@@ -117,11 +124,11 @@ def initialize(model: Any, policy_config: Any) -> list[str]:
             "it needs policy.encoder (set from the checkpoint unless the agent builds its own extractor)"
         )
     done = []
-    for encoder in encoders:
+    for encoder, owner in encoders:
         check_compatible(encoder, data)
         encoder.load_state_dict(data["state_dict"])
         if policy_config.freeze_encoder:
-            freeze(encoder, owners.get(id(encoder)))
+            freeze(encoder, owner)
     done.append(f"encoder {data['name']!r} into {len(encoders)} extractor(s){' (frozen)' if policy_config.freeze_encoder else ''}")
     if policy_config.init_policy is not None:
         _load_head(policy, policy_config.init_policy)

@@ -1,9 +1,13 @@
 """Starting agents from checkpoints: same encoder outputs, BC-initialised PPO acts as the BC policy,
 freezing holds the weights, mismatches are refused; end to end through `rlkit.runs.train`."""
 
+import os
+import signal
+
 import numpy as np
 import pytest
 import torch
+from stable_baselines3.common.callbacks import BaseCallback
 
 from rlkit.config import ExperimentConfig
 from rlkit.nn import load_encoder
@@ -96,6 +100,76 @@ def test_sequence_encoder_starts_ppo_seq(groundhog_random, tmp_path):
     assert not any(p.requires_grad for p in model.policy.encoder.parameters())
     with pytest.raises(ValueError, match="per-step sequence encoder"):
         build("rlkit/GroundhogDay-Easy-v0", init_encoder=str(path))
+
+
+class SignalAt(BaseCallback):
+    """SIGINT to this process once training reaches `step`, as a user's Ctrl-C."""
+
+    def __init__(self, step):
+        super().__init__()
+        self.step, self.sent = step, False
+
+    def _on_step(self):
+        if not self.sent and self.model.num_timesteps >= self.step:
+            os.kill(os.getpid(), signal.SIGINT)
+            self.sent = True
+        return True
+
+
+@pytest.fixture(scope="module")
+def seq_ckpt(groundhog_random, tmp_path_factory):
+    result = train_seq(groundhog_random, "gru", {"hidden_size": 16}, chunk_len=30, epochs=1, seed=0)
+    return save_seq(result, tmp_path_factory.mktemp("seq") / "encoder.pt")
+
+
+def _sequence_features(encoder, dataset, steps=40):
+    """``encoder``'s features over the dataset's first `steps` steps as one sequence (memory reset at episode starts)."""
+    obs = torch.as_tensor(dataset.observations[None, :steps])  # (1, T, *obs_shape)
+    starts = dataset.episode_starts[None, :steps].astype(bool)
+    with torch.no_grad():
+        return encoder(obs, torch.as_tensor(starts), None)[0]
+
+
+@pytest.mark.parametrize("freeze", [False, True])
+def test_init_encoder_loads_both_ppo_seq_encoders(seq_ckpt, groundhog_random, freeze):
+    """ppo-seq's critic reads its own encoder: --init-encoder starts it from the checkpoint too, and
+    --freeze-encoder freezes it too."""
+    model, _ = build("rlkit/GroundhogDay-Easy-v0", algo="ppo-seq", init_encoder=str(seq_ckpt), freeze_encoder=freeze)
+    policy = model.policy
+    assert [owner for _, owner in policy_encoders(policy)] == [policy, policy]  # encoder, critic_encoder
+    expected = _sequence_features(load_encoder(seq_ckpt).eval(), groundhog_random)
+    for encoder in (policy.encoder, policy.critic_encoder):
+        torch.testing.assert_close(_sequence_features(encoder.eval(), groundhog_random), expected, rtol=0, atol=0)
+        assert all(p.requires_grad is not freeze for p in encoder.parameters())
+
+
+def test_frozen_ppo_seq_encoder_stays_frozen_after_resume(seq_ckpt):
+    """`rlkit train ppo-seq --init-encoder CKPT --freeze-encoder`, stopped and resumed, trains on with
+    both encoders bit-identical to the checkpoint's (and in eval mode) while the heads keep learning."""
+    from rlkit.config import load_config
+    from rlkit.runs import resume
+
+    logdir = seq_ckpt.parent / "runs"
+    config = load_config(overrides=[
+        f"logdir={logdir}", "device=cpu", "algo=ppo-seq", "env.id=rlkit/GroundhogDay-Easy-v0", "n_envs=2",
+        "total_steps=256", "eval.every=0", "eval.episodes=2", "checkpoint_every=0", f"policy.init_encoder={seq_ckpt}",
+        "policy.freeze_encoder=true", "algo_kwargs={n_steps: 32, batch_size: 32, n_epochs: 2, bptt_len: 8}",
+    ])  # fmt: skip
+    stopped = train(config, callbacks=[SignalAt(128)])
+    assert stopped.status == "interrupted" and stopped.checkpoint.step < 256
+    heads_at_stop = stopped.model.policy.action_net.weight.detach().clone()
+    resumed = resume(stopped.run_dir)
+    assert resumed.status == "finished" and resumed.steps == 256
+    policy = resumed.model.policy
+    pretrained = load_encoder(seq_ckpt).state_dict()
+    for encoder in (policy.encoder, policy.critic_encoder):
+        state = encoder.state_dict()
+        assert state.keys() == pretrained.keys()
+        assert all(torch.equal(state[k], v) for k, v in pretrained.items()), "a frozen encoder changed after resume"
+        assert not any(p.requires_grad for p in encoder.parameters())
+        policy.set_training_mode(True)
+        assert not encoder.training  # eval mode survives policy.train()
+    assert not torch.equal(heads_at_stop, policy.action_net.weight)  # the resumed run did train
 
 
 def test_mismatches_are_refused(vae_ckpt, bc_ckpt):

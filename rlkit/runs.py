@@ -577,6 +577,10 @@ def _learn(
         chain.append(PeriodicEval(evaluate, config.eval.every, status, on_eval))
     checkpoint_dir = run_dir / CHECKPOINT_DIR
     chain.append(CheckpointCallback(status, env, checkpoint_dir, config.checkpoint_every, config.keep_checkpoints))
+    if config.policy.critic_warmup_steps:
+        from rlkit.pretrain.warmup import CriticWarmup
+
+        chain.append(CriticWarmup(config.policy.critic_warmup_steps))
     chain.extend(callbacks)
 
     hard_stop = False
@@ -654,6 +658,10 @@ def _learn(
 def _with_pretrained_encoder(config: ExperimentConfig, algo: Any) -> ExperimentConfig:
     """``policy.init_encoder``/``init_policy``: the policy's encoder and kwargs come from the checkpoint
     (stored in the run's config, so that ``resume`` and ``eval`` rebuild the same network)."""
+    if config.policy.critic_warmup_steps:
+        from rlkit.pretrain.warmup import check_warmup_config
+
+        check_warmup_config(config.policy)
     if config.policy.init_encoder is None and config.policy.init_policy is None and not config.policy.freeze_encoder:
         return config
     from rlkit.pretrain.init import resolve_policy_config
@@ -668,6 +676,10 @@ def _load_pretrained(model: Any, config: ExperimentConfig) -> None:
     from rlkit.pretrain.init import initialize
 
     initialize(model, config.policy)
+    if config.policy.critic_warmup_steps:
+        from rlkit.pretrain.warmup import critic_parameters
+
+        critic_parameters(model.policy)  # refuses a policy without a value function before the run directory exists
 
 
 def train(
@@ -722,6 +734,7 @@ def resume(
     run_dir: str | Path,
     *,
     device: str | None = None,
+    steps: int | None = None,
     callbacks: list[Any] | tuple[Any, ...] = (),
     on_eval: Callable[[int, dict[str, Any]], bool | None] | None = None,
     progress_bar: bool = False,
@@ -732,7 +745,12 @@ def resume(
     weights, optimizer, step counter and schedules, normalization, replay buffer, env state and RNG
     states all come from the checkpoint, and TensorBoard events continue the same step axis (events
     after the checkpoint, from the run that stopped, are purged). `on_start(run_dir, step)` is called
-    once the checkpoint is loaded; the other arguments are `train`'s."""
+    once the checkpoint is loaded; the other arguments are `train`'s.
+
+    :param steps: a new ``total_steps`` (a finished run is extended): it must exceed the checkpoint's
+        step, and is written to the run's ``config.yaml`` (atomically) before training goes on. SB3's
+        schedules read progress against the new total, so with a decaying schedule the extended run
+        differs from one configured with the new total from the start; constant ones give the same run."""
     from agents import get_algo
 
     from rlkit.tb import make_logger
@@ -746,6 +764,13 @@ def resume(
     ckpt = latest_checkpoint(run_dir / CHECKPOINT_DIR)
     if ckpt is None:
         raise ValueError(f"{run_dir} holds no checkpoint to resume from")
+    if steps is not None:
+        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps <= ckpt.step:
+            raise ValueError(
+                f"--steps {steps}: {run_dir} has already trained {ckpt.step:,} steps; give a new total above that "
+                f"(e.g. --steps {max(2 * ckpt.step, ckpt.step + 1)})"
+            )
+        config = config.model_copy(update={"total_steps": int(steps)})
     state = read_checkpoint(ckpt)
     env_obs, env_act = env_spaces(config)
     check_spaces(ckpt.model_path, state["observation_space"], state["action_space"], env_obs, env_act, config.env.id)
@@ -764,6 +789,12 @@ def resume(
             metrics = json.loads((run_dir / METRICS_FILE).read_text())
             return RunResult(run_dir, "finished", int(model.num_timesteps), metrics,
                              f"already finished ({model.num_timesteps} of {config.total_steps} steps)", checkpoint=ckpt, model=model)  # fmt: skip
+        if steps is not None:
+            # Only once the checkpoint has loaded: a refused resume leaves the run as it was. The model
+            # and device stay the run's (`device` is an override for this session, not saved).
+            saved = read_run_config(run_dir)
+            if saved.total_steps != config.total_steps:
+                save_config(saved.model_copy(update={"total_steps": config.total_steps}), run_dir / CONFIG_FILE)
         # Events at the checkpoint's step were written before it; later ones (by the run that stopped) are purged.
         logger = make_logger(run_dir, purge_step=ckpt.step + 1)
         restore_pending_logs(logger, state["extra"].get("logger"))

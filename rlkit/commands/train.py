@@ -20,7 +20,7 @@ import sys
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from agents import algo_names
-    from rlkit.config import DEFAULT_ALGO, DEFAULT_ENV_ID, EvalConfig, ExperimentConfig, field_help
+    from rlkit.config import DEFAULT_ALGO, DEFAULT_ENV_ID, EvalConfig, ExperimentConfig, PolicyConfig, field_help
 
     S = argparse.SUPPRESS  # unset options do not override the config; their defaults are in the help
     parser.add_argument("algo", nargs="?", default=S, metavar="ALGO",
@@ -49,6 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="start encoder and actor head from `rlkit pretrain bc`'s policy.pt (ppo, a2c) (default: none)")
     parser.add_argument("--freeze-encoder", action="store_true", default=S,
                         help="keep the pretrained encoder fixed while the heads train (default: fine-tune it)")
+    parser.add_argument("--critic-warmup-steps", type=int, default=S, metavar="N",
+                        help=field_help(PolicyConfig, "critic_warmup_steps"))  # fmt: skip
     preset = ", unless a preset or --config sets it"
     parser.add_argument("--n-envs", type=int, default=S, metavar="N", help=field_help(ExperimentConfig, "n_envs", preset))
     parser.add_argument("--seed", type=int, default=S, metavar="N", help=field_help(ExperimentConfig, "seed"))
@@ -81,6 +83,7 @@ _FIELD_OPTIONS = {
     "eval_every": ("eval.every", "--eval-every"),
     "eval_episodes": ("eval.episodes", "--eval-episodes"),
     "checkpoint_every": ("checkpoint_every", "--checkpoint-every"),
+    "critic_warmup_steps": ("policy.critic_warmup_steps", "--critic-warmup-steps"),
 }
 _KWARG_OPTIONS = {
     "encoder_kwargs": ("policy.encoder_kwargs", "--encoder-kwargs"),
@@ -131,7 +134,7 @@ def build_config(args: argparse.Namespace):
             continue
         if dest in ("steps", "n_envs", "eval_episodes") and value <= 0:
             raise ValueError(f"{option} must be a positive integer, got {value}")
-        if dest in ("eval_every", "checkpoint_every") and value < 0:
+        if dest in ("eval_every", "checkpoint_every", "critic_warmup_steps") and value < 0:
             raise ValueError(f"{option} must be 0 (never) or a positive number of steps, got {value}")
         set_path(data, path.split("."), value)
     if getattr(args, "wrappers", None):

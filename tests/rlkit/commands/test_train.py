@@ -88,6 +88,12 @@ BAD_TRAIN = {
     "missing-config": (["--config", "no/such.yaml"], "config file 'no/such.yaml' does not exist"),
     "bad-device": (["ppo", "CartPole-v1", "--device", "gpu0"], "device 'gpu0' is not a torch device"),
     "rejected-by-sb3": (["ppo", "CartPole-v1", "--algo-kwargs", "batch_size=1"], "PPO rejected the config"),
+    "negative-critic-warmup": (["ppo", "CartPole-v1", "--critic-warmup-steps", "-1"],
+                               "--critic-warmup-steps must be 0 (never) or a positive number of steps, got -1"),
+    "set-negative-critic-warmup": (["ppo", "CartPole-v1", "--set", "policy.critic_warmup_steps=-1"],
+                                   "policy.critic_warmup_steps: Input should be greater than or equal to 0 (got -1)"),
+    "critic-warmup-without-init": (["ppo", "CartPole-v1", "--critic-warmup-steps", "1000"],
+                                   "got --critic-warmup-steps 1000 (policy.critic_warmup_steps) without --init-policy or --init-encoder"),
 }
 
 

@@ -1,0 +1,131 @@
+"""Critic warm-up (`--critic-warmup-steps`): during it the actor (head, log_std, shared encoder) stays
+bit-identical while the value function learns, after it both learn; a run stopped inside the warm-up
+and resumed equals one trained straight; bad input is refused before anything is written."""
+
+import os
+import signal
+
+import numpy as np
+import pytest
+import torch
+from stable_baselines3.common.callbacks import BaseCallback
+
+from rlkit.config import ExperimentConfig, load_config
+from rlkit.pretrain.bc import save_bc, train_bc
+from rlkit.pretrain.vae import save_vae, train_vae
+from rlkit.pretrain.warmup import CriticWarmup, critic_parameters
+from rlkit.runs import _load_pretrained, _with_pretrained_encoder, make_vec_env, resume, train, validate
+from rlkit.tb import read_scalars
+
+
+def build(env_id, algo="ppo", algo_kwargs=None, **policy):
+    """The agent `rlkit train` would build (before learning): 2 envs; PPO rollouts of 2 x 32 = 64 steps."""
+    if algo_kwargs is None:
+        algo_kwargs = {"n_steps": 32, "batch_size": 32, "n_epochs": 2}
+    config = ExperimentConfig.model_validate(
+        {"env": {"id": env_id}, "algo": algo, "n_envs": 2, "device": "cpu", "policy": policy, "algo_kwargs": algo_kwargs}
+    )
+    spec = validate(config)
+    config = _with_pretrained_encoder(config, spec)
+    model = spec.build(config, make_vec_env(config))
+    _load_pretrained(model, config)
+    return model
+
+
+@pytest.fixture(scope="module")
+def hvac_bc(hvac_schedule, tmp_path_factory):
+    result = train_bc(hvac_schedule, "mlp", epochs=3, seed=0)
+    return save_bc(result, tmp_path_factory.mktemp("bc") / "policy.pt", exploration_std=0.1)
+
+
+@pytest.fixture(scope="module")
+def grid_bc(grid_optimal, tmp_path_factory):
+    result = train_bc(grid_optimal, "mlp", epochs=5, seed=0)
+    return save_bc(result, tmp_path_factory.mktemp("bc") / "policy.pt")
+
+
+def _snapshot(policy):
+    return {name: p.detach().clone() for name, p in policy.named_parameters()}
+
+
+def test_warmup_update_moves_the_critic_only_then_both_learn(hvac_bc):
+    model = build("rlkit/HVAC-v0", init_policy=str(hvac_bc))
+    policy = model.policy
+    critic = {id(p) for p in critic_parameters(policy)}
+    actor = {name for name, p in policy.named_parameters() if id(p) not in critic}
+    # The BC-loaded parts, and the encoder the critic shares with them, are what must not move.
+    assert {"log_std", "action_net.weight", "mlp_extractor.policy_net.0.weight"} <= actor
+    assert any(name.startswith("features_extractor.") for name in actor)
+    assert {"value_net.weight", "mlp_extractor.value_net.0.weight"}.isdisjoint(actor)
+
+    start = _snapshot(policy)
+    model.learn(64, callback=CriticWarmup(64))  # one rollout, one update: inside the warm-up
+    warm = _snapshot(policy)
+    moved = {name for name in start if not torch.equal(warm[name], start[name])}
+    assert moved == set(start) - actor, f"warm-up moved {sorted(moved & actor)} or left {sorted(set(start) - actor - moved)}"
+    # Adam never stepped the actor (it skips parameters whose grad is None): no state for them.
+    state_of = {id(p): s for p, s in policy.optimizer.state.items()}
+    assert all(id(p) not in state_of for name, p in policy.named_parameters() if name in actor)
+    assert all(p.requires_grad for p in policy.parameters())  # handed back trainable
+
+    model.learn(64, callback=CriticWarmup(64), reset_num_timesteps=False)  # the rollout from step 64: after it
+    after = _snapshot(policy)
+    assert all(not torch.equal(after[name], warm[name]) for name in after), "after the warm-up every parameter learns"
+
+
+def test_warmup_keeps_a_frozen_encoder_frozen(hvac_bc):
+    model = build("rlkit/HVAC-v0", init_policy=str(hvac_bc), freeze_encoder=True)
+    encoder = list(model.policy.features_extractor.parameters())
+    model.learn(128, callback=CriticWarmup(64))  # one update in the warm-up, one after it
+    assert encoder and not any(p.requires_grad for p in encoder)
+
+
+class SignalAt(BaseCallback):
+    """SIGINT to this process once training reaches `step`, as a user's Ctrl-C."""
+
+    def __init__(self, step):
+        super().__init__()
+        self.step, self.sent = step, False
+
+    def _on_step(self):
+        if not self.sent and self.model.num_timesteps >= self.step:
+            os.kill(os.getpid(), signal.SIGINT)
+            self.sent = True
+        return True
+
+
+def test_resume_inside_the_warmup_equals_training_straight(grid_bc, tmp_path):
+    """Warm-up over the first 2 of 4 updates; a run stopped after the first (checkpoint at step 64) and
+    resumed ends with exactly the parameters and curves of the uninterrupted run, and
+    train/critic_warmup marks the updates whose train/ losses it is written with."""
+    config = load_config(overrides=[
+        f"logdir={tmp_path}", "device=cpu", "env.id=rlkit/GridWorld-v0", "n_envs=2", "total_steps=256",
+        "eval.every=0", "eval.episodes=2", "checkpoint_every=0", f"policy.init_policy={grid_bc}",
+        "policy.critic_warmup_steps=100", "algo_kwargs={n_steps: 32, batch_size: 32, n_epochs: 2}",
+    ])  # fmt: skip
+    straight = train(config)
+    stopped = train(config, callbacks=[SignalAt(1)])
+    assert stopped.status == "interrupted" and stopped.checkpoint.step == 64
+    resumed = resume(stopped.run_dir)
+    assert resumed.status == "finished" and resumed.steps == 256
+
+    a, b = straight.model.policy.state_dict(), resumed.model.policy.state_dict()
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), "resumed parameters differ"
+    for run in (straight, resumed):
+        curves = read_scalars(run.run_dir, ["train/critic_warmup", "train/value_loss"])
+        steps, flags = curves["train/critic_warmup"]
+        # The updates of the rollouts from steps 0 and 64 (< 100) warm up, those from 128 and 192 do not
+        # (the last update's losses are written at step 256 too, with the final evaluation)
+        np.testing.assert_array_equal(steps, [128, 192, 256, 256])
+        np.testing.assert_array_equal(flags, [1, 1, 0, 0])
+        np.testing.assert_array_equal(curves["train/value_loss"][0], steps)
+
+
+def test_warmup_needs_a_policy_with_a_value_function(grid_optimal, tmp_path):
+    vae = save_vae(train_vae(grid_optimal, "mlp", latent_dim=4, epochs=1, seed=0), tmp_path / "encoder.pt")
+    with pytest.raises(ValueError, match="DQNPolicy, which has none"):
+        build("rlkit/GridWorld-v0", algo="dqn", algo_kwargs={}, init_encoder=str(vae), critic_warmup_steps=64)
+    with pytest.raises(ValueError, match="without --init-policy or --init-encoder"):
+        build("rlkit/GridWorld-v0", critic_warmup_steps=64)
+    with pytest.raises(ValueError, match=r"policy.critic_warmup_steps: Input should be greater than or equal to 0 \(got -1\)"):
+        load_config(overrides=["policy.critic_warmup_steps=-1"])

@@ -135,6 +135,38 @@ def test_stop_and_resume_equals_training_straight(tmp_path, case):
     assert json.loads((resumed.run_dir / METRICS_FILE).read_text())["mean_reward"] == straight.metrics["mean_reward"]
 
 
+@pytest.mark.parametrize("case", ["ppo-gridworld-normalized", "sac-pendulum"])
+def test_extending_a_finished_run_equals_training_straight(tmp_path, case):
+    """N steps to the end, then `resume(steps=2N)` == 2N straight (constant schedules): parameters exactly,
+    every non-time curve on one step axis; the run's config.yaml now says 2N."""
+    straight = train(_config(tmp_path, "total_steps=512", "checkpoint_every=0", *RESUME_CASES[case]))
+    short = train(_config(tmp_path, "total_steps=256", "checkpoint_every=0", *RESUME_CASES[case]))
+    assert straight.status == short.status == "finished" and short.steps == 256
+
+    extended = resume(short.run_dir, steps=512)
+    assert extended.status == "finished" and extended.steps == 512
+    assert read_run_config(short.run_dir).total_steps == 512
+    assert json.loads((short.run_dir / METRICS_FILE).read_text())["steps"] == 512
+
+    a, b = straight.model.policy.state_dict(), extended.model.policy.state_dict()
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), "extended parameters differ"
+    curves_a, curves_b = _curves(straight.run_dir), _curves(extended.run_dir)
+    assert curves_a.keys() == curves_b.keys() and "eval/mean_reward" in curves_a
+    for tag, (steps, values) in curves_a.items():
+        np.testing.assert_array_equal(curves_b[tag][0], steps, err_msg=f"{tag}: steps differ (gap or duplicate)")
+        np.testing.assert_array_equal(curves_b[tag][1], values, err_msg=f"{tag}: values differ")
+
+
+def test_resume_steps_must_exceed_the_steps_done(tmp_path):
+    config = _config(tmp_path, "algo=ppo", "env.id=CartPole-v1", "total_steps=128", "algo_kwargs={n_steps: 32, batch_size: 32}")
+    done = train(config)
+    before = (done.run_dir / "config.yaml").read_bytes()
+    for steps in (128, 64, 0):
+        with pytest.raises(ValueError, match=r"--steps .*128 steps.*above"):
+            resume(done.run_dir, steps=steps)
+    assert (done.run_dir / "config.yaml").read_bytes() == before  # refused: nothing rewritten
+
+
 def test_same_config_and_seed_give_the_same_curves(tmp_path):
     config = _config(tmp_path, "algo=ppo", "env.id=CartPole-v1", "algo_kwargs={n_steps: 32, batch_size: 32}")
     first, second = train(config), train(config)

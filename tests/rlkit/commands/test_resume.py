@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+import numpy as np
+
 from rlkit.checkpoints import latest_checkpoint
 from rlkit.cli import main
 from rlkit.tb import read_scalars
@@ -62,3 +64,24 @@ def test_bad_resume_input(tmp_path, capsys):
         assert main(["resume", run_dir]) == 2
         err = capsys.readouterr().err
         assert err.startswith("rlkit resume: error: ") and expected in err and err.count("\n") == 1
+
+
+def test_resume_steps_extends_a_finished_run(tmp_path, capsys):
+    logdir = tmp_path / "runs"
+    assert main(["train", "ppo", "CartPole-v1", "--steps", "128", "--n-envs", "2", "--eval-every", "0", "--eval-episodes", "2",
+                 "--algo-kwargs", "n_steps=32", "batch_size=32", "--logdir", str(logdir), "--device", "cpu", "--no-progress"]) == 0  # fmt: skip
+    capsys.readouterr()
+    (run_dir,) = logdir.iterdir()
+
+    assert main(["resume", str(run_dir), "--steps", "100"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--steps 100" in err and "128" in err and "Traceback" not in err
+    assert "total_steps: 128" in (run_dir / "config.yaml").read_text()
+
+    assert main(["resume", str(run_dir), "--steps", "256", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "from step 128 to 256" in out and "final evaluation: mean return" in out
+    assert "total_steps: 256" in (run_dir / "config.yaml").read_text()
+    assert json.loads((run_dir / "metrics.json").read_text())["steps"] == 256
+    steps = read_scalars(run_dir)["rollout/ep_rew_mean"][0]
+    assert steps[-1] == 256 and (steps[1:] > steps[:-1]).all() and np.all(np.diff(steps) == 64)  # no gap, no duplicate

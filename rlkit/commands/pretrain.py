@@ -10,6 +10,7 @@ checkpoint: encoder.pt (vae, seq; and bc), policy.pt (bc: encoder + actor head).
 
   rlkit train ppo rlkit/GridWorld-Image-v0 --init-encoder RUN/encoder.pt [--freeze-encoder]
   rlkit train ppo rlkit/HVAC-v0 --init-policy RUN/policy.pt
+  rlkit train sac rlkit/HVAC-v0 --init-policy RUN/policy.pt      (from `pretrain bc --head squashed`)
   rlkit train ppo-seq rlkit/GroundhogDay-v0 --init-encoder RUN/encoder.pt
 """
 
@@ -42,6 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     bc.add_argument("--activation", default="Tanh", help="activation of the actor layers (torch.nn name; PPO's default Tanh)")
     bc.add_argument("--exploration-std", type=float, default=None, metavar="S",
                     help="Box actions: save the Gaussian std as S instead of the fitted one (near 0 for a deterministic teacher)")
+    bc.add_argument("--head", choices=("gaussian", "squashed"), default="gaussian",
+                    help="Box actions: gaussian (PPO's unsquashed Gaussian; starts ppo, a2c, trpo) or squashed "
+                         "(tanh-squashed to the Box as SAC's actor; starts sac, td3, ddpg, with --activation ReLU as theirs)")  # fmt: skip
     bc.add_argument("--patience", type=int, default=5, help="early stopping: epochs without held-out improvement")
     seq = sub.add_parser("seq", parents=[common], help="next-observation and reward prediction", formatter_class=formatter)
     seq.add_argument("--encoder", choices=("lstm", "gru", "tcn", "transformer"), default="gru", help="sequence encoder")
@@ -86,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
 
             net_arch = [int(n) for n in args.net_arch.split(",") if n.strip()]
             result = train_bc(dataset, args.encoder, encoder_kwargs, net_arch, args.activation, args.epochs or 50,
-                              args.batch_size or 256, args.lr, args.holdout, args.patience, args.seed, run_dir, args.device)  # fmt: skip
+                              args.batch_size or 256, args.lr, args.holdout, args.patience, args.seed, run_dir, args.device,
+                              head=args.head)  # fmt: skip
             save_bc(result, run_dir / common.POLICY_FILE, args.exploration_std, **meta)
             save_encoder(result.policy.encoder, run_dir / common.ENCODER_FILE, task="bc", **meta)
             best = result.history[result.best_epoch]

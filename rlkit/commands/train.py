@@ -46,7 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--init-encoder", default=S, metavar="CKPT",
                         help="start the policy's encoder from a checkpoint of `rlkit pretrain vae|seq` (sets --encoder) (default: none)")
     parser.add_argument("--init-policy", default=S, metavar="CKPT",
-                        help="start encoder and actor head from `rlkit pretrain bc`'s policy.pt (ppo, a2c) (default: none)")
+                        help="start encoder and actor head from `rlkit pretrain bc`'s policy.pt (ppo, a2c, trpo; sac, td3, ddpg from "
+                             "--head squashed) (default: none)")  # fmt: skip
     parser.add_argument("--freeze-encoder", action="store_true", default=S,
                         help="keep the pretrained encoder fixed while the heads train (default: fine-tune it)")
     parser.add_argument("--critic-warmup-steps", type=int, default=S, metavar="N",

@@ -13,6 +13,13 @@ acts as the cloned one. The loss is the negative log-likelihood of the dataset's
 the head's distribution: cross-entropy for ``Discrete``, a diagonal Gaussian for ``Box``. Whole
 episodes are held out; training stops early when the held-out loss stops improving and keeps
 the best epoch's weights.
+
+``head="squashed"`` (``Box`` actions; ``rlkit pretrain bc --head squashed``) makes the Gaussian SAC's
+instead: its sample goes through tanh and is rescaled from [-1, 1] to the Box, as SB3's
+``SquashedDiagGaussianDistribution`` and ``unscale_action`` do, and its ``log_std`` is clamped to SAC's
+range. That head is what SAC's and TD3's actors compute (``latent_pi``/``mu``/``log_std``, and
+``mu = [policy_net…, action_net, Tanh]``), so ``--init-policy`` starts sac, td3 and ddpg acting as the
+clone; PPO's Gaussian is unsquashed (its actions are clipped), so each head starts only its own kind.
 """
 
 from __future__ import annotations
@@ -38,6 +45,15 @@ from rlkit.pretrain.dataset import Dataset
 POLICY_FORMAT = "rlkit.pretrain.policy/1"
 DEFAULT_NET_ARCH = (64, 64)  # SB3's default actor layers for PPO/A2C
 DEFAULT_ACTIVATION = "Tanh"  # SB3's default activation_fn for PPO/A2C
+HEADS = ("gaussian", "squashed")  # Box heads: PPO/A2C/TRPO's Gaussian, SAC/TD3's tanh-squashed one
+
+
+def head_kind(data: Mapping[str, Any]) -> str:
+    """``categorical``, ``gaussian`` or ``squashed``: the head a ``save_bc`` checkpoint holds."""
+    if "head_kind" in data:
+        return str(data["head_kind"])
+    # Checkpoints written before squashed heads existed: the action space says which.
+    return "categorical" if isinstance(space_from_dict(data["action_space"]), spaces.Discrete) else "gaussian"
 
 
 def _activation(name: str) -> type[nn.Module]:
@@ -57,8 +73,19 @@ class BCPolicy(nn.Module):
         net_arch: Sequence[int] = DEFAULT_NET_ARCH,
         activation: str = DEFAULT_ACTIVATION,
         log_std_init: float = 0.0,
+        head: str = "gaussian",
     ) -> None:
         super().__init__()
+        if head not in HEADS:
+            raise ValueError(f"got head={head!r}; expected one of {', '.join(HEADS)}")
+        if head == "squashed" and not (
+            isinstance(action_space, spaces.Box) and np.all(np.isfinite(action_space.low)) and np.all(np.isfinite(action_space.high))
+        ):
+            raise ValueError(
+                f"got a squashed head for {describe_space(action_space)}; tanh squashing needs a Box with finite bounds "
+                "(use the default gaussian head)"
+            )
+        self.head = head
         if encoder.is_sequence:
             raise ValueError(f"got sequence encoder {encoder.name!r}; behaviour cloning uses a feed-forward encoder (mlp, cnn, vae, …)")
         self.encoder = encoder
@@ -87,13 +114,39 @@ class BCPolicy(nn.Module):
         return self.action_net(self.policy_net(self.encoder(observations)))
 
     def log_prob(self, observations: Any, actions: torch.Tensor) -> torch.Tensor:
-        """``(B,)`` log-likelihood of ``actions`` (dataset values: Discrete indices or Box vectors)."""
+        """``(B,)`` log-likelihood of ``actions`` (dataset values: Discrete indices or Box vectors, in env units)."""
         out = self(observations)  # (B, n)
         if self.discrete:
             index = actions.long().reshape(-1) - int(self.action_space.start)  # (B,)
             return torch.distributions.Categorical(logits=out).log_prob(index)
+        if self.head == "squashed":
+            return self._squashed_log_prob(out, actions.float())
         std = self.log_std.exp().expand_as(out)  # (B, n)
         return torch.distributions.Normal(out, std).log_prob(actions.float()).sum(dim=-1)
+
+    def fit_targets(self, actions: torch.Tensor) -> torch.Tensor:
+        """The actions the loss fits: a squashed head's are pulled inside the Box by 0.1% of its half-width.
+
+        A teacher that clips (most do) puts many actions exactly on a bound, whose tanh preimage is ±inf
+        (SB3 clamps it to atanh(1 - 1.2e-7) ~ 8.3 while 0.99 maps to 2.6): those points would dominate the
+        likelihood and stall the fit. atanh(0.999) ~ 3.8 acts just as saturated (tanh gives back 0.999)."""
+        if self.discrete or self.head != "squashed":
+            return actions
+        low, high = (torch.as_tensor(b, dtype=torch.float32, device=actions.device) for b in (self.action_space.low, self.action_space.high))
+        margin = 5e-4 * (high - low)
+        return torch.minimum(torch.maximum(actions.float(), low + margin), high - margin)
+
+    def _squashed_log_prob(self, mean: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        # SAC's own distribution, so that the clone is fitted to exactly what SAC's actor computes.
+        from stable_baselines3.common.distributions import SquashedDiagGaussianDistribution
+        from stable_baselines3.sac.policies import LOG_STD_MAX, LOG_STD_MIN
+
+        low, high = (torch.as_tensor(b, dtype=mean.dtype, device=mean.device) for b in (self.action_space.low, self.action_space.high))
+        scaled = 2.0 * ((actions - low) / (high - low)) - 1.0  # SB3's scale_action: the Box onto [-1, 1]
+        log_std = self.log_std.clamp(LOG_STD_MIN, LOG_STD_MAX).expand_as(mean)  # (B, n)
+        dist = SquashedDiagGaussianDistribution(mean.shape[-1]).proba_distribution(mean, log_std)
+        # A density over env units (as the gaussian head's): the rescaling's log-Jacobian, log(2 / (high - low)).
+        return dist.log_prob(scaled) + torch.log(2.0 / (high - low)).sum()
 
     @torch.no_grad()
     def predict(self, observations: Any) -> np.ndarray:
@@ -101,6 +154,9 @@ class BCPolicy(nn.Module):
         out = self(observations)
         if self.discrete:
             return (out.argmax(dim=-1) + int(self.action_space.start)).cpu().numpy()
+        if self.head == "squashed":  # SAC's/TD3's deterministic action: tanh of the mean, then unscale_action
+            low, high = self.action_space.low, self.action_space.high
+            return low + (0.5 * (torch.tanh(out).cpu().numpy() + 1.0) * (high - low))
         return np.clip(out.cpu().numpy(), self.action_space.low, self.action_space.high)
 
     def head_state_dict(self) -> dict[str, torch.Tensor]:
@@ -133,12 +189,16 @@ def train_bc(
     seed: int = 0,
     run_dir: str | Path | None = None,
     device: str = "cpu",
+    head: str = "gaussian",
 ) -> BCResult:
-    """Clone the policy that produced ``dataset``; returns the best (lowest held-out loss) policy."""
+    """Clone the policy that produced ``dataset``; returns the best (lowest held-out loss) policy.
+
+    :param head: ``Box`` actions: ``gaussian`` (starts ppo, a2c, trpo) or ``squashed`` (tanh-squashed as SAC's
+        actor; starts sac, td3, ddpg); see the module docstring."""
     check_positive(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, patience=patience)
     torch.manual_seed(seed)
     enc = make_encoder(encoder, dataset.observation_space, seed=seed, **(encoder_kwargs or {}))
-    policy = BCPolicy(enc, dataset.action_space, net_arch, activation).to(device)
+    policy = BCPolicy(enc, dataset.action_space, net_arch, activation, head=head).to(device)
     optimizer = torch.optim.Adam(policy.parameters(), lr=learning_rate)
     train_idx, val_idx = dataset.split(holdout, seed)
     rng = np.random.default_rng(seed)
@@ -151,7 +211,7 @@ def train_bc(
             policy.train()
             total = 0.0
             for batch in minibatches(train_idx, batch_size, rng):
-                loss = -policy.log_prob(obs[batch], actions[batch]).mean()
+                loss = -policy.log_prob(obs[batch], policy.fit_targets(actions[batch])).mean()
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
@@ -177,7 +237,7 @@ def evaluate_bc(policy: BCPolicy, dataset: Dataset, indices: np.ndarray, batch_s
     for start in range(0, len(indices), batch_size):
         batch = indices[start : start + batch_size]
         actions = torch.as_tensor(dataset.actions[batch], device=policy.action_net.weight.device)
-        nll -= policy.log_prob(dataset.observations[batch], actions).sum().item()
+        nll -= policy.log_prob(dataset.observations[batch], policy.fit_targets(actions)).sum().item()
         predicted = policy.predict(dataset.observations[batch])
         if policy.discrete:
             score += float((predicted == dataset.actions[batch]).sum())
@@ -213,6 +273,7 @@ def save_bc(result: BCResult, path: str | Path, exploration_std: float | None = 
         "action_space": space_to_dict(policy.action_space),
         "net_arch": list(policy.net_arch),
         "activation": policy.activation,
+        "head_kind": "categorical" if policy.discrete else policy.head,
         "head": head,
         "metadata": dict(metadata, best_epoch=result.best_epoch, exploration_std=exploration_std),
     }
@@ -245,7 +306,9 @@ def read_policy_checkpoint(checkpoint: str | Path | Mapping[str, Any]) -> dict[s
 def load_bc(checkpoint: str | Path | Mapping[str, Any]) -> BCPolicy:
     """Rebuild the ``BCPolicy`` a checkpoint holds (eval mode)."""
     data = read_policy_checkpoint(checkpoint)
-    policy = BCPolicy(load_encoder(data["encoder"]), space_from_dict(data["action_space"]), data["net_arch"], data["activation"])
+    kind = head_kind(data)
+    policy = BCPolicy(load_encoder(data["encoder"]), space_from_dict(data["action_space"]), data["net_arch"], data["activation"],
+                      head="squashed" if kind == "squashed" else "gaussian")  # fmt: skip
     head = data["head"]
     policy.policy_net.load_state_dict({k[11:]: v for k, v in head.items() if k.startswith("policy_net.")})
     policy.action_net.load_state_dict({k[11:]: v for k, v in head.items() if k.startswith("action_net.")})

@@ -10,7 +10,8 @@ Two steps, both called by ``rlkit.runs.train``:
    the encoder weights into every rlkit encoder of the policy (``EncoderExtractor``s of an SB3
    policy; the ``encoder`` and ``critic_encoder`` of sequence PPO's policy), checking name,
    observation space and shapes (``rlkit.nn.check_compatible``); for ``--init-policy`` also the
-   actor head (``policy_net``, ``action_net``, ``log_std``); ``freeze_encoder`` turns the
+   actor head (``policy_net``, ``action_net``, ``log_std``: into PPO/A2C/TRPO's policy, or a squashed
+   head into SAC's / TD3's actor, see `_load_head`); ``freeze_encoder`` turns the
    encoders' gradients off and keeps them in eval mode (a flag the agent saves, so resuming keeps it).
 
 Works on torch modules and checkpoints only (no import of ``agents``): an SB3 policy is recognised
@@ -131,47 +132,98 @@ def initialize(model: Any, policy_config: Any) -> list[str]:
             freeze(encoder, owner)
     done.append(f"encoder {data['name']!r} into {len(encoders)} extractor(s){' (frozen)' if policy_config.freeze_encoder else ''}")
     if policy_config.init_policy is not None:
-        _load_head(policy, policy_config.init_policy)
-        done.append("actor head (policy_net, action_net, log_std)")
+        done.append(_load_head(policy, policy_config.init_policy))
     return done
 
 
-def _load_head(policy: torch.nn.Module, checkpoint: str) -> None:
+def _load_head(policy: torch.nn.Module, checkpoint: str) -> str:
+    """Copy a ``save_bc`` head into the policy's actor; returns what was loaded (for the log).
+
+    Where each BC tensor goes (see ``rlkit.pretrain.bc``): SB3's ``ActorCriticPolicy`` (ppo, a2c, trpo)
+    takes a categorical or Gaussian head as it is; SAC's actor (sac, tqc) takes a squashed head as
+    ``latent_pi`` <- ``policy_net``, ``mu`` <- ``action_net`` and its state-dependent ``log_std`` layer
+    <- weights 0, bias ``log_std`` (the clone's std, whatever the state); TD3's deterministic actor
+    (td3, ddpg) takes a squashed head's mean as ``mu = [policy_net…, action_net, Tanh]`` (no std: TD3
+    explores with action noise) and its target actor starts equal. A head of the other kind would act
+    differently (tanh vs clipping), so it is refused with what would work."""
     from rlkit.nn.spaces import describe_space, space_from_dict, space_to_dict
-    from rlkit.pretrain.bc import read_policy_checkpoint
+    from rlkit.pretrain.bc import head_kind, read_policy_checkpoint
 
     data = read_policy_checkpoint(checkpoint)
-    if not (hasattr(policy, "mlp_extractor") and hasattr(policy, "action_net")):
+    kind = head_kind(data)
+    name = type(policy).__name__
+    actor = getattr(policy, "actor", None)
+    if hasattr(policy, "mlp_extractor") and hasattr(policy, "action_net"):
+        family = "actor_critic"
+    elif actor is not None and all(hasattr(actor, a) for a in ("latent_pi", "mu", "log_std")):
+        family = "sac"
+    elif actor is not None and isinstance(getattr(actor, "mu", None), torch.nn.Sequential):
+        family = "td3"
+    else:
         raise ValueError(
-            f"--init-policy loads an actor head into SB3's ActorCriticPolicy (ppo, a2c, trpo); got a {type(policy).__name__}; "
-            "use --init-encoder for the encoder alone"
+            f"--init-policy loads an actor head into SB3's ActorCriticPolicy (ppo, a2c, trpo) or SAC's / TD3's actor "
+            f"(sac, tqc, td3, ddpg); got a {name}; use --init-encoder for the encoder alone"
         )
     saved_space = space_from_dict(data["action_space"])
     if space_to_dict(saved_space) != space_to_dict(policy.action_space):
         raise ValueError(
             f"policy checkpoint {checkpoint!r} acts in {describe_space(saved_space)}; the agent in {describe_space(policy.action_space)}"
         )
-    head = data["head"]
-    targets = {"policy_net": policy.mlp_extractor.policy_net, "action_net": policy.action_net}
+    if family == "actor_critic" and kind == "squashed":
+        raise ValueError(
+            f"policy checkpoint {checkpoint!r} has a tanh-squashed head (for sac, td3, ddpg); {name}'s Gaussian is unsquashed "
+            "and would act differently: clone again without --head squashed to start ppo, a2c or trpo"
+        )
+    if family != "actor_critic" and kind != "squashed":
+        what = "SAC's actor squashes its Gaussian" if family == "sac" else "TD3's actor squashes its action"
+        raise ValueError(
+            f"policy checkpoint {checkpoint!r} has an unsquashed {kind} head; {what} with tanh, so it would act differently: "
+            "clone with `rlkit pretrain bc --head squashed` (or start ppo, a2c or trpo from this checkpoint)"
+        )
     activation = getattr(policy, "activation_fn", None)
     if data["net_arch"] and activation is not None and activation.__name__ != data["activation"]:
         raise ValueError(
             f"policy checkpoint {checkpoint!r} was trained with activation {data['activation']}; the agent uses {activation.__name__}; "
             f"pass --set policy.activation_fn={data['activation']}"
         )
-    for prefix, module in targets.items():
-        state = {k[len(prefix) + 1 :]: v for k, v in head.items() if k.startswith(prefix + ".")}
+    head = data["head"]
+    net_arch = list(data["net_arch"])
+    policy_net = {k[len("policy_net.") :]: v for k, v in head.items() if k.startswith("policy_net.")}
+    action_net = {k[len("action_net.") :]: v for k, v in head.items() if k.startswith("action_net.")}
+    if family == "actor_critic":
+        other = "vf: [64, 64]"
+        targets = [(policy.mlp_extractor.policy_net, policy_net), (policy.action_net, action_net)]
+    elif family == "sac":
+        if getattr(actor, "use_sde", False):
+            raise ValueError(f"{name} uses gSDE (use_sde=True), whose std is not a layer a BC head maps onto; pass --algo-kwargs use_sde=false")
+        other = "qf: [256, 256]"
+        log_std = {"weight": torch.zeros_like(actor.log_std.weight), "bias": head["log_std"]}
+        targets = [(actor.latent_pi, policy_net), (actor.mu, action_net), (actor.log_std, log_std)]
+    else:
+        other = "qf: [400, 300]"
+        last = 2 * len(net_arch)  # policy_net is [Linear, activation] per layer; mu adds the output Linear, then Tanh
+        mu = {**policy_net, **{f"{last}.{k}": v for k, v in action_net.items()}}
+        targets = [(actor.mu, mu)]
+    for module, state in targets:
         own = module.state_dict()
-        shapes = {k: tuple(v.shape) for k, v in state.items()}
-        if set(state) != set(own) or any(tuple(own[k].shape) != s for k, s in shapes.items()):
+        if set(state) != set(own) or any(tuple(own[k].shape) != tuple(v.shape) for k, v in state.items()):
             raise ValueError(
-                f"policy checkpoint {checkpoint!r} has a head of net_arch {data['net_arch']} that does not fit the agent's {prefix} "
-                f"({ {k: tuple(v.shape) for k, v in own.items()} }); pass --set policy.net_arch='{{pi: {data['net_arch']}, vf: [64, 64]}}'"
+                f"policy checkpoint {checkpoint!r} has a head of net_arch {net_arch} that does not fit the agent's actor "
+                f"({ {k: tuple(v.shape) for k, v in own.items()} }); pass --set policy.net_arch='{{pi: {net_arch}, {other}}}'"
             )
+    for module, state in targets:
         module.load_state_dict(state)
+    if family == "td3":
+        target = getattr(policy, "actor_target", None)
+        if target is not None:
+            target.load_state_dict(actor.state_dict())  # TD3 starts its target actor as a copy of the actor
+        return "actor head (policy_net, action_net -> actor.mu; actor_target synced)"
+    if family == "sac":
+        return "actor head (policy_net -> latent_pi, action_net -> mu, log_std -> log_std bias)"
     if "log_std" in head:
         log_std = getattr(policy, "log_std", None)
         if not isinstance(log_std, torch.nn.Parameter) or log_std.shape != head["log_std"].shape:
             raise ValueError(f"policy checkpoint {checkpoint!r} has a Gaussian log_std {tuple(head['log_std'].shape)}; the agent's policy has none that fits")
         with torch.no_grad():
             log_std.copy_(head["log_std"])
+    return "actor head (policy_net, action_net, log_std)"

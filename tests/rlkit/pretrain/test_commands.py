@@ -43,3 +43,13 @@ def test_pretrain_refusal_leaves_no_run(tmp_path, capsys, collect_from):
     assert main(["pretrain", "vae", str(tmp_path / "d.npz"), "--encoder", "cnn", "--logdir", str(tmp_path / "runs")]) == 2
     assert "--encoder cnn" in capsys.readouterr().err
     assert not list((tmp_path / "runs").iterdir())
+
+
+def test_squashed_bc_head_needs_a_bounded_box(tmp_path, capsys, collect_from):
+    from rlkit.pretrain import save_dataset
+
+    save_dataset(collect_from("rlkit/GridWorld-v0", "random", 50), tmp_path / "d.npz")
+    assert main(["pretrain", "bc", str(tmp_path / "d.npz"), "--head", "squashed", "--logdir", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err
+    assert "squashed head for Discrete" in err and "gaussian head" in err and len(err.strip().splitlines()) == 1
+    assert not list((tmp_path / "runs").iterdir())

@@ -11,7 +11,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 
 from rlkit.config import ExperimentConfig
 from rlkit.nn import load_encoder
-from rlkit.pretrain.bc import save_bc, train_bc
+from rlkit.pretrain.bc import load_bc, save_bc, train_bc
 from rlkit.pretrain.init import policy_encoders
 from rlkit.pretrain.seq import save_seq, train_seq
 from rlkit.pretrain.vae import save_vae, train_vae
@@ -203,3 +203,76 @@ def test_train_end_to_end_with_init_policy(bc_ckpt, tmp_path):
 
     saved = read_run_config(result.run_dir)
     assert saved.policy.encoder == "mlp" and saved.policy.init_policy == str(path)
+
+
+class PendulumTeacher:
+    """A state-dependent Pendulum controller whose actions reach both bounds (±2), to clone into SAC/TD3."""
+
+    def reset(self, env, observation, info):
+        pass
+
+    def act(self, observation, info):
+        return np.clip([3.0 * observation[1] - 0.5 * observation[2]], -2.0, 2.0).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def pendulum_teacher():
+    import gymnasium as gym
+
+    from rlkit.pretrain import collect
+
+    env = gym.make("Pendulum-v1")
+    try:
+        return collect(env, PendulumTeacher(), 2000, 0, "Pendulum-v1", {}, "teacher")
+    finally:
+        env.close()
+
+
+@pytest.fixture(scope="module")
+def squashed_bc(pendulum_teacher, tmp_path_factory):
+    result = train_bc(pendulum_teacher, "mlp", net_arch=(32, 32), activation="ReLU", head="squashed", epochs=30,
+                      learning_rate=3e-3, patience=10, seed=0)  # fmt: skip
+    return result, save_bc(result, tmp_path_factory.mktemp("bc-squashed") / "policy.pt", exploration_std=0.3)
+
+
+@pytest.mark.parametrize("algo", ["sac", "td3", "ddpg"])
+def test_squashed_bc_head_starts_sac_and_td3_acting_as_the_bc_policy(squashed_bc, pendulum_teacher, algo):
+    result, path = squashed_bc
+    model, _ = build("Pendulum-v1", algo=algo, n_envs=1, algo_kwargs={}, init_policy=str(path), net_arch=[32, 32])
+    obs = pendulum_teacher.observations[:300]
+    expected = result.policy.predict(obs)
+    assert np.abs(expected).max() > 1.0  # beyond tanh's [-1, 1]: the Box's scale is part of the mapping
+    actions, _ = model.predict(obs, deterministic=True)
+    np.testing.assert_allclose(actions, expected, atol=1e-5)
+    assert np.mean((expected - pendulum_teacher.actions[:300]) ** 2) < 0.1  # it did clone (teacher's actions span ±2)
+    if algo == "sac":
+        # The BC head's distribution is SAC's: the same log-likelihood of the data (BC's is in env units,
+        # SAC's in [-1, 1]; the Jacobian of the rescaling is the difference).
+        actor = model.policy.actor
+        with torch.no_grad():
+            mean, log_std, _ = actor.get_action_dist_params(torch.as_tensor(obs))
+            scaled = torch.as_tensor(model.policy.scale_action(pendulum_teacher.actions[:300]))
+            sac = actor.action_dist.proba_distribution(mean, log_std).log_prob(scaled)
+            # The saved policy (its std is exploration_std's 0.3, not the fitted one).
+            bc = load_bc(path).log_prob(obs, torch.as_tensor(pendulum_teacher.actions[:300]))
+        jacobian = float(np.log(2.0 / 4.0))  # d scaled / d action = 2 / (high - low) for Pendulum's [-2, 2]
+        torch.testing.assert_close(bc, sac + jacobian, rtol=1e-5, atol=1e-4)
+        torch.testing.assert_close(log_std, torch.full_like(log_std, float(np.log(0.3))))
+    else:
+        actor, target = model.policy.actor, model.policy.actor_target
+        assert all(torch.equal(v, target.state_dict()[k]) for k, v in actor.state_dict().items())  # target starts equal
+
+
+def test_bc_heads_go_only_where_they_fit(squashed_bc, hvac_schedule, grid_optimal, tmp_path):
+    gaussian = save_bc(train_bc(hvac_schedule, "mlp", epochs=1, seed=0), tmp_path / "gaussian.pt")
+    with pytest.raises(ValueError, match="--head squashed"):
+        build("rlkit/HVAC-v0", algo="sac", n_envs=1, algo_kwargs={}, init_policy=str(gaussian))
+    with pytest.raises(ValueError, match="without --head squashed"):
+        build("Pendulum-v1", init_policy=str(squashed_bc[1]), net_arch={"pi": [32, 32], "vf": [64]}, activation_fn="ReLU")
+    with pytest.raises(ValueError, match="activation_fn=ReLU"):
+        build("Pendulum-v1", algo="sac", n_envs=1, algo_kwargs={}, init_policy=str(squashed_bc[1]), net_arch=[32, 32],
+              activation_fn="Tanh")  # fmt: skip
+    with pytest.raises(ValueError, match="net_arch"):
+        build("Pendulum-v1", algo="td3", n_envs=1, algo_kwargs={}, init_policy=str(squashed_bc[1]))
+    with pytest.raises(ValueError, match="squashed head .* Box"):
+        train_bc(grid_optimal, "mlp", head="squashed", epochs=1)

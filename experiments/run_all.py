@@ -52,7 +52,7 @@ STEPS_PER_SECOND = {
     "dqn_gridworld": 700,
     "ppo_cartpole": 2100,
     "ppo_groundhog": 3900,
-    "ppo_hvac": 2200,
+    "ppo_hvac": 4400,
     "sac_hvac": 110,
     "ppo_trading": 870,
 }

@@ -34,6 +34,7 @@ from torch import nn
 
 from rlkit.distributions import DiagGaussian, MaskedCategorical, sanitize_mask
 from rlkit.nn import make_encoder, sequence_encoder_names
+from rlkit.nn.recurrent import run_recurrent, stackable
 
 SUPPORTED_ACTION_SPACES = (spaces.Discrete, spaces.Box)
 
@@ -204,8 +205,17 @@ class SequenceActorCriticPolicy(BasePolicy):
             if self.encoder.inner is None:
                 # Both encoders read the same preprocessed, flattened steps: prepare them once.
                 steps = self.encoder.encode_steps(obs)  # (B, T, D)
-                features, new_actor = self.encoder.core(steps, episode_starts, actor_state)  # (B, T, F)
-                critic_features, new_critic = self.critic_encoder.core(steps, episode_starts, critic_state)  # (B, T, F)
+                cores = (self.encoder.core, self.critic_encoder.core)
+                if stackable(cores):
+                    # LSTM/GRU: one cut search for both; a GRU pair runs as one batched recurrence.
+                    starts, actor_state = cores[0].check_inputs(steps, episode_starts, actor_state)
+                    _, critic_state = cores[1].check_inputs(steps, starts, critic_state)
+                    (features, critic_features), (new_actor, new_critic) = run_recurrent(
+                        cores, steps, starts, (actor_state, critic_state)
+                    )  # (B, T, F) each
+                else:
+                    features, new_actor = cores[0](steps, episode_starts, actor_state)  # (B, T, F)
+                    critic_features, new_critic = cores[1](steps, episode_starts, critic_state)  # (B, T, F)
             else:
                 features, new_actor = self.encoder(obs, episode_starts, actor_state)  # (B, T, F)
                 critic_features, new_critic = self.critic_encoder(obs, episode_starts, critic_state)  # (B, T, F)

@@ -158,6 +158,65 @@ def test_recurrent_matches_torch_rnn_run_per_episode(cell):
             t0 = t1
 
 
+def _torch_rnn_per_piece(core, x, starts, state):
+    """The oracle: torch's own nn.GRU/nn.LSTM module, cut at every start time, started rows zeroed."""
+    hx = tuple(s.transpose(0, 1).contiguous() for s in state)
+    cuts = [t for t in range(1, x.shape[1]) if starts[:, t].any()]
+    bounds, outs = [0, *cuts, x.shape[1]], []
+    for t0, t1 in zip(bounds[:-1], bounds[1:]):
+        keep = (~starts[:, t0]).to(x.dtype).view(1, -1, 1)
+        hx = tuple(h * keep for h in hx)
+        out, new = core.rnn(x[:, t0:t1], hx if core.cell == "lstm" else hx[0])
+        hx = new if core.cell == "lstm" else (new,)
+        outs.append(out)
+    return torch.cat(outs, dim=1), tuple(h.transpose(0, 1) for h in hx)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_recurrent_gradients_match_torch_rnn(cell):
+    """Training chunks (GRU: the hand-written backward pass) give torch's gradients for weights, input and state."""
+    encoder = make_encoder(cell, SPACE, sequence=True, seed=1, **VARIANTS[cell]).double()
+    core = encoder.core
+    x = torch.randn(3, 14, DIM, dtype=torch.double, requires_grad=True)
+    starts = random_starts(3, 14, seed=14, p=0.25)
+    state = tuple(torch.randn(3, *shape, dtype=torch.double, requires_grad=True) for shape in core.state_shapes)
+    weight = torch.randn(3, 14, core.output_dim, dtype=torch.double)
+    inputs = [x, *state, *core.parameters()]
+
+    def grads(out, new):
+        loss = (out * weight).sum() + sum((s * s).sum() for s in new)  # through every output and the final state
+        return out, torch.autograd.grad(loss, inputs)
+
+    got_out, got = grads(*core(x, starts, state))
+    ref_out, ref = grads(*_torch_rnn_per_piece(core, x, starts, state))
+    torch.testing.assert_close(got_out, ref_out, atol=1e-12, rtol=1e-10)
+    for name, a, b in zip(["x", "state", "state", *(n for n, _ in core.named_parameters())], got, ref):
+        torch.testing.assert_close(a, b, atol=1e-12, rtol=1e-10, msg=name)
+    assert all(g.abs().max() > 0 for g in got)  # every input's gradient reaches back
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_recurrent_encoders_run_together_as_each_alone(cell):
+    """Sequence PPO runs actor and critic memories in one call (a GRU pair as one batched recurrence)."""
+    from rlkit.nn.recurrent import run_recurrent, stackable
+
+    cores = tuple(make_encoder(cell, SPACE, sequence=True, seed=s, **VARIANTS[cell]).core for s in (1, 2))
+    assert stackable(cores) and not stackable((cores[0], build("tcn").core))
+    x = torch.randn(3, 12, DIM)
+    starts = random_starts(3, 12, seed=15, p=0.2)
+    states = tuple(nonzero_state(c, 3, seed=16 + i) for i, c in enumerate(cores))
+    together, new_states = run_recurrent(cores, x, starts, states)
+    together[0].sum().backward()
+    for core, out, new, state in zip(cores, together, new_states, states):
+        alone, alone_new = core(x, starts, state)
+        torch.testing.assert_close(out, alone, atol=1e-6, rtol=1e-5)
+        for a, b in zip(new, alone_new):
+            torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
+    # Each core's gradient is its own: the first's output reaches only the first's weights.
+    assert all(p.grad is not None and p.grad.abs().max() > 0 for p in cores[0].parameters())
+    assert all(p.grad is None or not p.grad.any() for p in cores[1].parameters())
+
+
 def reference_tcn(tcn: TCN, x: torch.Tensor) -> torch.Tensor:
     """The textbook causal TCN: left-pad each conv with (k - 1) * d zeros (Bai et al.'s Chomp1d), one episode."""
     h = x.transpose(1, 2)  # (B, D, T)

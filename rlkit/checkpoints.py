@@ -7,7 +7,8 @@ A checkpoint at step N is two files in ``<run>/checkpoints/``:
 * ``ckpt_<N>.state``: the sidecar, written *last*, whose presence marks the checkpoint complete. It
   holds the vec env (pickled: env copies with their RNGs and mid-episode state), the normalization
   statistics, the replay buffer where the algorithm has one, the RNG states of Python, NumPy and
-  torch, the training callbacks' schedule, and a SHA-256 of the zip.
+  torch, gSDE's exploration matrices where the policy has them, the training callbacks' schedule,
+  and a SHA-256 of the zip.
 
 Every file is written atomically (temp file in the same directory, flush + fsync, rename, fsync of the
 directory): a write killed midway leaves a temp file that is never read, and the previous checkpoint
@@ -213,12 +214,16 @@ def save_checkpoint(
     directory: str | Path,
     keep: int = 3,
     extra: dict[str, Any] | None = None,
+    rollout_started: bool = False,
 ) -> Checkpoint:
     """Write a checkpoint of `model` and its training env `vec_env` at ``model.num_timesteps``.
 
     `vec_env` is the env stack rlkit built (optionally a ``VecNormalize`` over the base vec env).
     `extra` is stored as is (e.g. the callbacks' next eval/checkpoint steps). Keeps the newest
     `keep` checkpoints; an older one is deleted only after the new one is complete.
+    `rollout_started`: saved from ``on_rollout_start``, where SB3 has already drawn the rollout's gSDE
+    noise (``collect_rollouts`` calls ``reset_noise`` just before it); the resumed run then skips
+    that draw (see `restore_training_state`). False between ``learn`` calls (the end of a run).
     """
     import cloudpickle
     from stable_baselines3.common.vec_env import SubprocVecEnv
@@ -250,6 +255,7 @@ def save_checkpoint(
         "replay_buffer": replay,
         "rng": capture_rng(),
         "action_space_rng": None if action_rng is None else action_rng.bit_generator.state,
+        "sde_noise": _capture_sde_noise(model, rollout_started),
         "extra": dict(extra or {}),
     }
     atomic_write(ckpt.model_path, model_bytes)
@@ -338,11 +344,82 @@ def restore_training_state(model: Any, state: dict[str, Any]) -> None:
         model.load_replay_buffer(io.BytesIO(state["replay_buffer"]), truncate_last_traj=False)
     if state.get("action_space_rng") is not None:
         model.action_space.np_random.bit_generator.state = state["action_space_rng"]
+    if state.get("sde_noise") is not None:
+        _restore_sde_noise(model, state["sde_noise"])
     env = model.get_env()
     if env is not None:
         # `set_random_seed` during load queued seeds for the next explicit reset; a straight run has none.
         _clear_pending_seeds(env)
     restore_rng(state["rng"])
+
+
+def _sde_distributions(model: Any) -> dict[str, Any]:
+    """The policy's gSDE distributions by module name (``""`` for PPO/A2C's policy, ``"actor"`` for SAC's)."""
+    from stable_baselines3.common.distributions import StateDependentNoiseDistribution
+
+    policy = getattr(model, "policy", None)
+    if policy is None:
+        return {}
+    found: dict[str, Any] = {}
+    for name, module in policy.named_modules():
+        dist = getattr(module, "action_dist", None)
+        if isinstance(dist, StateDependentNoiseDistribution) and all(dist is not d for d in found.values()):
+            found[name] = dist
+    return found
+
+
+def _capture_sde_noise(model: Any, drawn: bool) -> dict[str, Any] | None:
+    # The matrices are plain attributes of the distribution, not parameters or buffers, so SB3's zip
+    # leaves them out; a straight run acts with them until the next draw (the whole rollout where
+    # sde_sample_freq is -1), and drawing them again would also shift the torch RNG stream.
+    dists = _sde_distributions(model)
+    if not dists:
+        return None
+    matrices = {
+        name: {
+            "exploration_mat": dist.exploration_mat.detach().cpu().clone(),
+            "exploration_matrices": dist.exploration_matrices.detach().cpu().clone(),
+            "weights_std": dist.weights_dist.stddev.detach().cpu().clone(),
+        }
+        for name, dist in dists.items()
+    }
+    return {"drawn": drawn, "matrices": matrices}
+
+
+def _restore_sde_noise(model: Any, saved: dict[str, Any]) -> None:
+    import torch
+    from torch.distributions import Normal
+
+    dists = _sde_distributions(model)
+    device = model.policy.device
+    for name, tensors in saved["matrices"].items():
+        dist = dists.get(name)
+        if dist is None:
+            raise CheckpointError(
+                f"the checkpoint holds gSDE noise for policy module {name!r}, which this model lacks; "
+                "resume it with the policy config it was trained on"
+            )
+        std = tensors["weights_std"].to(device)
+        dist.weights_dist = Normal(torch.zeros_like(std), std)
+        dist.exploration_mat = tensors["exploration_mat"].to(device)
+        dist.exploration_matrices = tensors["exploration_matrices"].to(device)
+        if saved["drawn"]:
+            _skip_next_draw(dist)
+
+
+def _skip_next_draw(dist: Any) -> None:
+    """Make the distribution's next ``sample_weights`` keep the restored matrices and draw nothing.
+
+    The checkpoint was taken after ``collect_rollouts`` drew this rollout's noise; the resumed run
+    re-enters ``collect_rollouts`` and would draw it a second time."""
+    restored = len(dist.exploration_matrices)
+
+    def sample_weights(log_std: Any, batch_size: int = 1) -> None:
+        del dist.sample_weights  # the class's method again from the next call on
+        if batch_size != restored:  # not the draw that was checkpointed (another n_envs): draw as SB3 does
+            dist.sample_weights(log_std, batch_size)
+
+    dist.sample_weights = sample_weights
 
 
 def _clear_pending_seeds(env: Any) -> None:

@@ -471,7 +471,7 @@ class CheckpointCallback(BaseCallback):
             return
         with preserved_rng():
             extra = {"logger": pending_logs(self.logger)}
-            self.status.last_checkpoint = save_checkpoint(self.model, self.env, self.directory, self.keep, extra)
+            self.status.last_checkpoint = save_checkpoint(self.model, self.env, self.directory, self.keep, extra, rollout_started=True)
         if due:
             self.next_at = (step // self.every + 1) * self.every
         if signalled:

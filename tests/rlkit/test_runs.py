@@ -105,6 +105,15 @@ RESUME_CASES = {
     "dqn-cartpole": ["algo=dqn", "env.id=CartPole-v1",
                      "algo_kwargs={learning_starts: 64, train_freq: 4, target_update_interval: 32, buffer_size: 1000}"],
     "sac-pendulum": ["algo=sac", "env.id=Pendulum-v1", "algo_kwargs={learning_starts: 64, batch_size: 32, buffer_size: 1000, train_freq: 4}"],
+    # gSDE: SB3 draws a rollout's exploration matrices *before* on_rollout_start, where the checkpoint
+    # is taken; once per rollout (-1) and also every few steps within it.
+    "ppo-pendulum-sde-1": ["algo=ppo", "env.id=Pendulum-v1",
+                           "algo_kwargs={n_steps: 32, batch_size: 32, n_epochs: 2, use_sde: true, sde_sample_freq: -1}"],
+    "ppo-pendulum-sde4": ["algo=ppo", "env.id=Pendulum-v1",
+                          "algo_kwargs={n_steps: 32, batch_size: 32, n_epochs: 2, use_sde: true, sde_sample_freq: 4}"],
+    "a2c-hvac-sde4": ["algo=a2c", "env.id=rlkit/HVAC-v0", "algo_kwargs={n_steps: 8, use_sde: true, sde_sample_freq: 4}"],
+    "sac-pendulum-sde": ["algo=sac", "env.id=Pendulum-v1", "algo_kwargs={learning_starts: 64, batch_size: 32, buffer_size: 1000, "
+                         "train_freq: 4, use_sde: true, sde_sample_freq: 2}"],
 }  # fmt: skip
 
 
@@ -135,7 +144,7 @@ def test_stop_and_resume_equals_training_straight(tmp_path, case):
     assert json.loads((resumed.run_dir / METRICS_FILE).read_text())["mean_reward"] == straight.metrics["mean_reward"]
 
 
-@pytest.mark.parametrize("case", ["ppo-gridworld-normalized", "sac-pendulum"])
+@pytest.mark.parametrize("case", ["ppo-gridworld-normalized", "sac-pendulum", "ppo-pendulum-sde4", "sac-pendulum-sde"])
 def test_extending_a_finished_run_equals_training_straight(tmp_path, case):
     """N steps to the end, then `resume(steps=2N)` == 2N straight (constant schedules): parameters exactly,
     every non-time curve on one step axis; the run's config.yaml now says 2N."""

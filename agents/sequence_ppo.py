@@ -324,7 +324,7 @@ class SequencePPO(OnPolicyAlgorithm):
             rollout_buffer.add(
                 self._last_obs, actions, rewards, self._last_episode_starts, values[:, 0], log_probs[:, 0], memory,
                 truncated=truncated, truncation_values=truncation_values,
-                action_mask=masks,
+                action_mask=masks, check=False,
             )  # fmt: skip
             self._last_obs = new_obs
             self._last_episode_starts = dones

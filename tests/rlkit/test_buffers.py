@@ -89,7 +89,7 @@ def _state_value(i: int, t: int, e: int, shape: tuple[int, ...]) -> np.ndarray:
     return np.full(shape, 1000 * i + 10 * t + e + 1, np.float32)
 
 
-def _make_buffer(episode_starts, chunk_len, seed=0, truncate=False, obs_space=None, action_masks=False):
+def _make_buffer(episode_starts, chunk_len, seed=0, truncate=False, obs_space=None, action_masks=False, check=True):
     n_steps, n_envs = episode_starts.shape
     obs_space = obs_space or spaces.Box(-np.inf, np.inf, (2,), np.float32)
     buf = SequenceRolloutBuffer(
@@ -109,10 +109,31 @@ def _make_buffer(episode_starts, chunk_len, seed=0, truncate=False, obs_space=No
             th.as_tensor(rng.standard_normal(n_envs)), state,
             truncated=None if truncated is None else truncated[t],
             truncation_values=None if truncated is None else rng.standard_normal(n_envs),
-            action_mask=np.tile([True, False, t % 2 == 0], (n_envs, 1)) if action_masks else None,
+            action_mask=np.tile([True, False, t % 2 == 0], (n_envs, 1)) if action_masks else None, check=check,
         )  # fmt: skip
     buf.compute_returns_and_advantage(th.as_tensor(rng.standard_normal(n_envs)), done_after[-1].astype(bool))
     return buf, truncated
+
+
+@pytest.mark.parametrize("obs_space", [None, spaces.Dict({"id": spaces.Box(-np.inf, np.inf, (2,), np.float32),
+                                                             "image": spaces.Box(0, 255, (2, 2), np.uint8)})])
+def test_unchecked_add_stores_what_checked_add_stores(obs_space):
+    """add(check=False), sequence PPO's per-step call, writes the same arrays as the validating add."""
+    starts = np.random.default_rng(3).random((9, 3)) < 0.3
+    checked, _ = _make_buffer(starts, 4, truncate=True, obs_space=obs_space, action_masks=True)
+    unchecked, _ = _make_buffer(starts, 4, truncate=True, obs_space=obs_space, action_masks=True, check=False)
+    names = ["actions", "rewards", "values", "log_probs", "episode_starts", "truncated", "truncation_values", "action_masks",
+             "advantages", "returns"]  # fmt: skip
+    for name in names:
+        a, b = getattr(checked, name), getattr(unchecked, name)
+        assert a.dtype == b.dtype, name
+        np.testing.assert_array_equal(a, b, err_msg=name)
+    for a, b in zip(checked.states, unchecked.states):
+        np.testing.assert_array_equal(a, b)
+    obs_a, obs_b = (b.observations if isinstance(b.observations, dict) else {"": b.observations} for b in (checked, unchecked))
+    for key in obs_a:
+        np.testing.assert_array_equal(obs_a[key], obs_b[key], err_msg=key)
+    assert unchecked.full and checked.truncated.any() and np.isnan(unchecked.truncation_values).any()
 
 
 @st.composite

@@ -20,7 +20,8 @@ def condition(run: Path) -> str:
 
     policy = read_run_config(run).policy
     if policy.init_policy:
-        return "BC init (--init-policy)"
+        warmup = f", critic warm-up {policy.critic_warmup_steps:,}" if policy.critic_warmup_steps else ""
+        return f"BC init (--init-policy{warmup})"
     if policy.init_encoder:
         kind = "seq" if "pretrain-seq" in policy.init_encoder else "VAE"
         return f"{kind} encoder, {'frozen' if policy.freeze_encoder else 'fine-tuned'}"

@@ -49,7 +49,8 @@ def _run_all():
     return run_all
 
 
-ENV_ORDER = ("groundhog", "groundhog-easy", "partialview", "minigrid")
+# "groundhog-tuned": the same env as "groundhog" with the hyperparameters tuned on it afterwards (MLP and LSTM).
+ENV_ORDER = ("groundhog", "groundhog-tuned", "groundhog-easy", "partialview", "minigrid")
 AGENT_ORDER = ("mlp", "lstm", "gru", "tcn", "transformer")
 AGENT_LABEL = {"mlp": "MLP-PPO (SB3)", "lstm": "ppo-seq LSTM", "gru": "ppo-seq GRU", "tcn": "ppo-seq TCN", "transformer": "ppo-seq Transformer"}
 
@@ -109,6 +110,14 @@ def steps_to_reach(curve: dict | None, fraction: float = 0.9) -> int | None:
     return curve["steps"][-1]
 
 
+def _eval_episodes(experiment: str) -> int | str:
+    """Evaluation episodes of an experiment's YAML ("?" if the YAML is gone)."""
+    from rlkit.config import load_config
+
+    path = HERE / f"{experiment}.yaml"
+    return load_config(path).eval.episodes if path.is_file() else "?"
+
+
 def tables_markdown(data: dict) -> str:
     def num(v: float | None) -> str:
         if v is None:
@@ -124,7 +133,8 @@ def tables_markdown(data: dict) -> str:
         first = rows[0]
         env = first["env"] + "".join(f" {k}={v}" for k, v in first["env_kwargs"].items())
         out.append(f"### {env}\n")
-        out.append(f"{first['steps']:,} env steps per run, seeds {', '.join(map(str, first['seeds']))}; final evaluation over 20 seeded episodes.\n")
+        episodes = _eval_episodes(first["experiment"])
+        out.append(f"{first['steps']:,} env steps per run, seeds {', '.join(map(str, first['seeds']))}; final evaluation over {episodes} seeded episodes.\n")
         out.append("| agent | final return (mean ± std over seeds) | per seed | steps to 90 % of final | minutes |")
         out.append("|---|---:|---|---:|---:|")
         by_agent = {r["experiment"].split("_", 1)[1]: r for r in rows}
@@ -167,7 +177,7 @@ def plot(data: dict, png: Path) -> None:
         first = next(iter(rows.values()))
         for j, (name, value) in enumerate((first.get("baselines") or {}).items()):
             ax.axhline(value, ls=":", lw=1, color=f"C{j + 5}", label=f"{name} {value:.3g}")
-        ax.set_title(first["env"], fontsize="medium")
+        ax.set_title(f"{first['env']} ({env_name})", fontsize="medium")
         ax.set_xlabel("env steps")
         ax.set_ylabel("eval mean return (mean ± std, 3 seeds)")
         ax.grid(alpha=0.3)

@@ -31,3 +31,16 @@ def test_experiment_reaches_its_expected_score(path, tmp_path):
         f"{path.name}: mean return {result.metrics['mean_reward']:.4g} < expected {config.expected.score} "
         f"after {result.steps} steps"
     )
+
+
+# The memory and pretraining benchmarks' configs are run by their own scripts, not by the slow test
+# above; they must still load (a typo in one would surface only an hour into a benchmark run).
+BENCHMARK_CONFIGS = sorted(
+    p for folder in ("memory", "pretraining") for p in (EXPERIMENTS[0].parent / folder).glob("*.yaml")
+)
+
+
+@pytest.mark.parametrize("path", BENCHMARK_CONFIGS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_benchmark_config_loads(path):
+    config = load_config(path)
+    assert config.total_steps > 0 and config.eval.episodes > 0

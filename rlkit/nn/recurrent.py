@@ -7,7 +7,7 @@ no start after t = 0 (the usual case in rollouts, T = 1) is a single call; a tra
 one call per distinct start time, never one per step (sb3-contrib's RecurrentPPO loops per step
 as soon as any start is present).
 
-GRU training chunks run through `_GRUSequence`, a GRU layer with a hand-written backward pass:
+On CPU, GRU training chunks run through `_GRUSequence`, a GRU layer with a hand-written backward pass:
 PyTorch has oneDNN kernels for the CPU LSTM (forward and backward) but runs the CPU GRU as a loop
 of small cell ops that autograd records one by one, ten nodes per step, so a GRU's backward cost
 several times an LSTM's and GRU training ran at half the LSTM's speed. `run_recurrent` also runs
@@ -128,7 +128,8 @@ def run_recurrent(
             states = tuple(reset_rows(state, reset) for state in states)
         piece = x[:, t0:t1]
         first = cores[0]
-        if first.cell == "gru" and t1 - t0 > 1 and not (first.rnn.training and first.rnn.dropout > 0):
+        # CPU only: on a GPU, cuDNN's fused GRU (forward and backward) is the fast path.
+        if first.cell == "gru" and t1 - t0 > 1 and x.device.type == "cpu" and not (first.rnn.training and first.rnn.dropout > 0):
             outs, states = _gru_stacked(cores, piece, states)
         else:
             runs = [core._run(piece, state) for core, state in zip(cores, states)]  # (B, t1 - t0, H) each

@@ -29,11 +29,24 @@ from rlkit.nn.mlp import make_activation
 from rlkit.nn.sequence import SequenceModule, segment_start
 
 
+_FREQUENCIES: dict[tuple[int, torch.device], torch.Tensor] = {}
+
+
+def _frequencies(d_model: int, device: torch.device) -> torch.Tensor:
+    # Computed once per width and device: the encoding runs twice per env step in rollouts.
+    key = (d_model, device)
+    if key not in _FREQUENCIES:
+        with torch.inference_mode(False), torch.no_grad():  # a plain tensor, even if first made in a rollout
+            half = torch.arange(0, d_model, 2, device=device, dtype=torch.float32)  # (ceil(d/2),)
+            _FREQUENCIES[key] = torch.exp(-math.log(10000.0) * half / d_model)  # (ceil(d/2),)
+    return _FREQUENCIES[key]
+
+
 def sinusoidal_encoding(positions: torch.Tensor, d_model: int) -> torch.Tensor:
     """``positions (...)`` float -> ``(..., d_model)``: sin on even dims, cos on odd, as Vaswani et al."""
-    half = torch.arange(0, d_model, 2, device=positions.device, dtype=torch.float32)  # (ceil(d/2),)
-    freq = torch.exp(-math.log(10000.0) * half / d_model)  # (ceil(d/2),)
-    angles = positions.unsqueeze(-1).float() * freq  # (..., ceil(d/2))
+    angles = positions.unsqueeze(-1).float() * _frequencies(d_model, positions.device)  # (..., ceil(d/2))
+    if d_model % 2 == 0:  # interleave sin and cos: the same values as the strided writes below, in fewer ops
+        return torch.stack([torch.sin(angles), torch.cos(angles)], dim=-1).flatten(-2)  # (..., d_model)
     enc = torch.zeros(*positions.shape, d_model, device=positions.device)
     enc[..., 0::2] = torch.sin(angles)
     enc[..., 1::2] = torch.cos(angles[..., : d_model // 2])
@@ -172,21 +185,10 @@ class TransformerEncoder(SequenceModule):
         batch, steps = starts.shape
         cached = self.context_len - 1
         cache_valid, position = state[-2] > 0.5, state[-1]  # (B, C), (B, 1)
-
-        # Episode ids within the chunk: 0 until the first start; cached tokens belong to episode 0.
-        episode = starts.long().cumsum(dim=1)  # (B, T)
-        seg = segment_start(starts)  # (B, T)
-        t = torch.arange(steps, device=x.device)
-        positions = torch.where(seg >= 0, t - seg, position + t)  # (B, T) steps since episode start
-
-        # Mask (B, 1, T, C + T): key s sits at chunk step s - C; allowed within the window and episode.
-        key_step = torch.arange(-cached, steps, device=x.device)  # (S,)
-        lag = t.view(-1, 1) - key_step.view(1, -1)  # (T, S)
-        in_window = (lag >= 0) & (lag < self.context_len)  # (T, S)
-        key_episode = torch.cat([torch.zeros(batch, cached, dtype=torch.long, device=x.device), episode], dim=1)
-        key_valid = torch.cat([cache_valid, torch.ones_like(starts)], dim=1)  # (B, S)
-        same = episode.unsqueeze(2) == key_episode.unsqueeze(1)  # (B, T, S)
-        mask = (same & key_valid.unsqueeze(1) & in_window).unsqueeze(1)  # (B, 1, T, S)
+        if steps == 1:
+            mask, positions, new_valid = self._step_masks(starts, cache_valid, position)
+        else:
+            mask, positions, new_valid = self._chunk_masks(starts, cache_valid, position)
 
         h = self.input_proj(x) + self._encode_positions(positions)  # (B, T, d)
         new_cache = []
@@ -195,9 +197,35 @@ class TransformerEncoder(SequenceModule):
             h, keys, values = block(h, cache_k, cache_v, mask)  # (B, T, d), (B, C + T, d) x 2
             new_cache.append(keys[:, steps:])  # (B, C, d): the last C tokens
             new_cache.append(values[:, steps:])
-        # Cached tokens stay valid only if they belong to the chunk's last episode.
-        last_episode = episode[:, -1:]  # (B, 1)
-        still_valid = key_valid & (key_episode == last_episode)  # (B, S)
-        new_valid = still_valid[:, steps:].float()  # (B, C)
         new_position = positions[:, -1:].float() + 1  # (B, 1)
         return self.final_norm(h), (*new_cache, new_valid, new_position)
+
+    def _chunk_masks(self, starts, cache_valid, position):
+        """The attention mask ``(B, 1, T, C + T)``, positions ``(B, T)`` and the next state's validity ``(B, C)``."""
+        batch, steps = starts.shape
+        cached, device = self.context_len - 1, starts.device
+        # Episode ids within the chunk: 0 until the first start; cached tokens belong to episode 0.
+        episode = starts.long().cumsum(dim=1)  # (B, T)
+        seg = segment_start(starts)  # (B, T)
+        t = torch.arange(steps, device=device)
+        positions = torch.where(seg >= 0, t - seg, position + t)  # (B, T) steps since episode start
+
+        # Mask (B, 1, T, C + T): key s sits at chunk step s - C; allowed within the window and episode.
+        key_step = torch.arange(-cached, steps, device=device)  # (S,)
+        lag = t.view(-1, 1) - key_step.view(1, -1)  # (T, S)
+        in_window = (lag >= 0) & (lag < self.context_len)  # (T, S)
+        key_episode = torch.cat([torch.zeros(batch, cached, dtype=torch.long, device=device), episode], dim=1)
+        key_valid = torch.cat([cache_valid, torch.ones_like(starts)], dim=1)  # (B, S)
+        same = episode.unsqueeze(2) == key_episode.unsqueeze(1)  # (B, T, S)
+        mask = (same & key_valid.unsqueeze(1) & in_window).unsqueeze(1)  # (B, 1, T, S)
+        # Cached tokens stay valid only if they belong to the chunk's last episode.
+        still_valid = key_valid & (key_episode == episode[:, -1:])  # (B, S)
+        return mask, positions, still_valid[:, steps:].float()
+
+    @staticmethod
+    def _step_masks(starts, cache_valid, position):
+        """`_chunk_masks` for T = 1 (every rollout step) in a third of the ops: the new token sees the cached
+        ones unless it starts an episode, and what it sees is exactly what stays valid."""
+        visible = torch.cat([cache_valid & ~starts, torch.ones_like(starts)], dim=1)  # (B, C + 1)
+        positions = torch.where(starts, torch.zeros_like(position), position)  # (B, 1)
+        return visible.view(starts.shape[0], 1, 1, -1), positions, visible[:, 1:].float()

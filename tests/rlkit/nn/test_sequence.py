@@ -1,5 +1,7 @@
 """Sequence encoders (LSTM, GRU, TCN, Transformer): incremental = full, causality, episode masking, oracles."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -294,6 +296,33 @@ def reference_transformer(tr: TransformerEncoder, x: torch.Tensor, starts: torch
         h = h + a
         h = h + block.ff(block.norm2(h))
     return tr.final_norm(h)
+
+
+def test_transformer_step_masks_equal_the_chunk_masks_at_one_step():
+    """Rollouts (T = 1) build the mask, positions and next validity by a shortcut: the same tensors."""
+    tr = build("transformer").core
+    g = torch.Generator().manual_seed(17)
+    starts = torch.rand(64, 1, generator=g) < 0.3
+    cache_valid = torch.rand(64, tr.context_len - 1, generator=g) < 0.6
+    position = torch.randint(0, 50, (64, 1), generator=g).float()
+    fast, general = tr._step_masks(starts, cache_valid, position), tr._chunk_masks(starts, cache_valid, position)
+    for a, b in zip(fast, general):
+        assert a.shape == b.shape and a.dtype == b.dtype
+        assert torch.equal(a, b)
+    assert fast[0].any() and not fast[0].all() and fast[1].any()
+
+
+@pytest.mark.parametrize("d", [6, 7])
+def test_sinusoidal_encoding_is_vaswanis(d):
+    positions = torch.tensor([[0.0, 1.0, 5.0], [37.0, 2.0, 0.0]])
+    enc = sinusoidal_encoding(positions, d)
+    assert enc.shape == (2, 3, d)
+    for p in positions.flatten().tolist():
+        row = enc[positions == p][0].double()
+        for i in range(d):
+            angle = p / 10000 ** (2 * (i // 2) / d)
+            expected = math.sin(angle) if i % 2 == 0 else math.cos(angle)
+            assert abs(row[i].item() - expected) < 1e-5, (p, i)
 
 
 @pytest.mark.parametrize("variant", ["transformer", "transformer-learned"])

@@ -12,7 +12,11 @@ and seed; torch runs on ``--threads`` CPU threads (1 by default, as the figures 
 * ``PPO MLP (SB3)``: feed-forward PPO, what memory costs on top of nothing.
 
 Each figure is one ``learn(--steps)`` wall time, best of ``--repeat`` with the rows interleaved,
-after one untimed warm-up ``learn``. Ratios are against RecurrentPPO measured in the same run. The
+after one untimed warm-up ``learn``. Ratios are against RecurrentPPO measured in the same run, by wall
+time and by the process's CPU time (``time.process_time``, also best of ``--repeat``): on a machine
+shared with other work, RecurrentPPO's long runs cannot dodge the other processes as a few-second run
+can, which inflates the wall-time ratio; CPU time leaves out the time other processes held the core,
+so its ratio moves less from run to run (with ``--threads 1`` it is the work itself). The
 last column, ``ep_rew_mean`` after all of a row's learns (the same number of env steps for every
 row), is a rough check that the speed does not come from learning less per step.
 """
@@ -97,23 +101,26 @@ def run(args: argparse.Namespace) -> int:
         for n_envs in n_envs_list:
             models = build_models(env_id, n_envs, args.width, args.seed, tuple(args.encoders), args.transformer_layers, args.bptt_len)
             best = {label: float("inf") for label in models}
+            best_cpu = dict(best)
             for label, model in models.items():  # warm-up: first calls, Numba compilation
                 model.learn(steps, reset_num_timesteps=False)
             for _ in range(repeat):
                 for label, model in models.items():
-                    t0 = time.perf_counter()
+                    t0, c0 = time.perf_counter(), time.process_time()
                     model.learn(steps, reset_num_timesteps=False)
                     best[label] = min(best[label], time.perf_counter() - t0)
-            reference = best[REFERENCE]
+                    best_cpu[label] = min(best_cpu[label], time.process_time() - c0)
+            reference, reference_cpu = best[REFERENCE], best_cpu[REFERENCE]
             rows = []
             for label, model in models.items():
                 returns = [info["r"] for info in model.ep_info_buffer] if model.ep_info_buffer else [float("nan")]
-                rows.append([label, steps / best[label], reference / best[label], float(np.mean(returns)), int(model.num_timesteps)])
+                rows.append([label, steps / best[label], reference / best[label], reference_cpu / best_cpu[label],
+                             float(np.mean(returns)), int(model.num_timesteps)])  # fmt: skip
                 model.get_env().close()
             print_table(
                 f"Memory agents' training on {env_id}: {n_envs} envs, n_steps 128, batch 256, 10 epochs, width {args.width}, "
                 f"{args.threads} thread(s), bptt_len {args.bptt_len}; {steps:,} steps per run, best of {repeat}",
-                ["agent", "steps/s", "× RecurrentPPO", "ep_rew_mean", "env steps"],
+                ["agent", "steps/s", "× RecurrentPPO", "× RecurrentPPO (CPU time)", "ep_rew_mean", "env steps"],
                 rows,
             )
     finally:

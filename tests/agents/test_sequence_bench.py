@@ -22,7 +22,7 @@ def test_memory_suite_prints_every_agent_with_its_ratio_to_recurrent_ppo(capsys)
     out = capsys.readouterr().out
     for label in ("RecurrentPPO (sb3-contrib)", "ppo-seq transformer", "PPO MLP (SB3)"):
         assert label in out
-    assert "× RecurrentPPO" in out and "CartPole-v1" in out
+    assert "× RecurrentPPO" in out and "× RecurrentPPO (CPU time)" in out and "CartPole-v1" in out
 
 
 def test_models_share_env_rollout_and_width():

@@ -119,10 +119,10 @@ class PolicyConfig(_Schema):
     freeze_encoder: bool = False
     """Keep the encoder loaded by ``init_encoder``/``init_policy`` fixed (no gradients, eval mode)."""
     critic_warmup_steps: int = Field(0, ge=0)
-    """Env steps at the start of a run from ``init_policy``/``init_encoder`` whose updates train only the value
-    function (rounded up to whole rollouts; 0 = off): the actor head, its ``log_std`` and a shared encoder get no
+    """Env steps at the start of a run from ``init_policy``/``init_encoder`` whose updates train only the critic
+    (rounded up to whole rollouts; 0 = off): the actor head, its ``log_std`` and a shared encoder get no
     updates, so that the critic has fitted the pretrained policy's returns before its advantages move the actor.
-    On-policy actor-critic agents only (ppo, a2c, ppo-seq)."""
+    Actor-critic agents only: ppo, a2c, ppo-seq (value function), sac, tqc, td3, ddpg (Q-function)."""
 
 
 class EvalConfig(_Schema):

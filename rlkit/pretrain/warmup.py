@@ -5,8 +5,14 @@ PPO updates follow advantages that are mostly the critic's error and move a good
 teacher. For the first ``policy.critic_warmup_steps`` env steps only the value function trains
 (`CriticWarmup`, added to the run's callbacks by ``rlkit.runs``, on resume too), then PPO as usual.
 
+The same holds for the off-policy actor-critics started by a squashed BC head (sac, tqc, td3, ddpg): their
+Q-function starts random, and the actor's first gradient steps climb its noise; there the warm-up trains
+only ``critic`` (the env steps are collected by the cloned actor as usual, so ``learning_starts`` decides
+whether the first ones are uniform random actions, see SB3's ``_sample_action``).
+
 Works on torch modules only (no import of ``agents``): SB3's ``ActorCriticPolicy`` is recognised by its
-``mlp_extractor`` / ``value_net``, sequence PPO's policy by its ``vf_net`` / ``value_net``.
+``mlp_extractor`` / ``value_net``, sequence PPO's policy by its ``vf_net`` / ``value_net``, SAC's / TD3's
+policy by its ``actor`` / ``critic``.
 """
 
 from __future__ import annotations
@@ -32,8 +38,10 @@ def critic_parameters(policy: torch.nn.Module) -> list[torch.nn.Parameter]:
 
     SB3's ``ActorCriticPolicy`` (ppo, a2c): ``mlp_extractor.value_net``, ``value_net`` and, with
     ``share_features_extractor=False``, ``vf_features_extractor``; sequence PPO's policy: ``vf_net``,
-    ``value_net`` and ``critic_encoder``. Any other policy (dqn, sac, …) is a ``ValueError``: its critic is not
-    a value function beside an actor that a policy-gradient loss updates."""
+    ``value_net`` and ``critic_encoder``; SAC's / TD3's policy (sac, tqc, td3, ddpg): ``critic`` and ``critic_target``
+    (the target moves by Polyak averaging only), without the encoder a ``share_features_extractor=True`` critic
+    reads from the actor (SB3's critic optimizer leaves it out too). Any other policy (dqn, …) is a
+    ``ValueError``: it has no critic beside an actor."""
     if hasattr(policy, "mlp_extractor") and hasattr(policy, "value_net"):
         modules = [policy.mlp_extractor.value_net, policy.value_net]
         if not getattr(policy, "share_features_extractor", True):
@@ -42,9 +50,14 @@ def critic_parameters(policy: torch.nn.Module) -> list[torch.nn.Parameter]:
         modules = [policy.vf_net, policy.value_net]
         if getattr(policy, "critic_encoder", None) is not None:
             modules.append(policy.critic_encoder)
+    elif hasattr(policy, "actor") and hasattr(policy, "critic"):
+        modules = [policy.critic] + ([policy.critic_target] if getattr(policy, "critic_target", None) is not None else [])
+        if getattr(policy, "share_features_extractor", False):
+            actor = {id(p) for p in policy.actor.parameters()}
+            return list({id(p): p for m in modules for p in m.parameters() if id(p) not in actor}.values())
     else:
         raise ValueError(
-            f"--critic-warmup-steps trains the value function of an actor-critic policy (ppo, a2c, ppo-seq); "
+            f"--critic-warmup-steps trains the critic of an actor-critic policy (ppo, a2c, ppo-seq, sac, tqc, td3, ddpg); "
             f"got a {type(policy).__name__}, which has none: set it to 0"
         )
     seen: dict[int, torch.nn.Parameter] = {}
@@ -66,6 +79,12 @@ class CriticWarmup(BaseCallback):
     exactly as an uninterrupted one. Parameters that were not trainable when training started (a
     ``--freeze-encoder`` encoder) are left alone.
 
+    SAC / TD3: the critic's own loss and step are unchanged; the actor loss still reaches the critic's
+    parameters through ``Q(s, actor(s))``, so its ``backward`` works, and those gradients are discarded by the
+    critic's ``zero_grad`` before its next step, as in SB3 without a warm-up. A learned entropy coefficient
+    (SAC's ``ent_coef='auto'``) keeps adapting to the fixed actor's entropy meanwhile: with a BC actor far
+    below ``target_entropy`` it grows, so a fixed ``ent_coef`` suits a warm-up.
+
     Logs ``train/critic_warmup`` (1 or 0) beside the ``train/`` losses of the update it describes.
     """
 
@@ -75,9 +94,14 @@ class CriticWarmup(BaseCallback):
             raise ValueError(f"critic warm-up steps must be >= 0, got {steps}")
         self.steps = int(steps)
         self._actor: list[torch.nn.Parameter] = []
+        self._warm = False
 
-    def _rollout_size(self) -> int:
-        return int(self.model.n_steps) * int(self.model.n_envs)
+    def _last_update_warm(self, step: int) -> bool:
+        n_steps = getattr(self.model, "n_steps", None)
+        if n_steps is not None:  # on-policy: the last update followed the rollout of n_steps * n_envs before this one
+            return step - int(n_steps) * int(self.model.n_envs) < self.steps
+        # Off-policy: updates follow every short rollout (train_freq, in steps or episodes) under the flags last set.
+        return self._warm
 
     def _on_training_start(self) -> None:
         policy = self.model.policy
@@ -86,7 +110,7 @@ class CriticWarmup(BaseCallback):
         self._set(self.model.num_timesteps)
 
     def _set(self, rollout_start: int) -> None:
-        warm = rollout_start < self.steps
+        warm = self._warm = rollout_start < self.steps
         for param in self._actor:
             param.requires_grad_(not warm)
 
@@ -95,7 +119,7 @@ class CriticWarmup(BaseCallback):
         # rollout's (or by rlkit's final evaluation), so the flag describes the update before now too.
         step = int(self.model.num_timesteps)
         if step > 0:
-            self.logger.record("train/critic_warmup", int(step - self._rollout_size() < self.steps))
+            self.logger.record("train/critic_warmup", int(self._last_update_warm(step)))
 
     def _on_rollout_start(self) -> None:
         self._record_last_update()

@@ -73,6 +73,38 @@ def test_warmup_update_moves_the_critic_only_then_both_learn(hvac_bc):
     assert all(not torch.equal(after[name], warm[name]) for name in after), "after the warm-up every parameter learns"
 
 
+@pytest.fixture(scope="module")
+def hvac_squashed_bc(hvac_schedule, tmp_path_factory):
+    result = train_bc(hvac_schedule, "mlp", activation="ReLU", head="squashed", epochs=2, seed=0)
+    return save_bc(result, tmp_path_factory.mktemp("bc-squashed") / "policy.pt")
+
+
+@pytest.mark.parametrize("algo", ["sac", "td3"])
+def test_warmup_of_an_off_policy_critic_leaves_the_actor_bit_identical(hvac_squashed_bc, algo):
+    kwargs = {"learning_starts": 0, "batch_size": 16, **({"ent_coef": 0.01} if algo == "sac" else {"policy_delay": 1})}
+    model = build("rlkit/HVAC-v0", algo=algo, algo_kwargs=kwargs, init_policy=str(hvac_squashed_bc), net_arch=[64, 64])
+    policy = model.policy
+    critic = {id(p) for p in critic_parameters(policy)}
+    actor = {name for name, p in policy.named_parameters() if id(p) not in critic}
+    assert any(name.startswith("actor.mu") for name in actor) and not any(name.startswith("critic") for name in actor)
+    assert any(name.startswith("critic.qf0") for name, p in policy.named_parameters() if id(p) in critic)
+
+    start = _snapshot(policy)
+    model.learn(16, callback=CriticWarmup(16))  # every update inside the warm-up
+    warm = _snapshot(policy)
+    moved = {name for name in start if not torch.equal(warm[name], start[name])}
+    # TD3's target actor is Polyak-averaged with the (unchanged) actor: equal up to rounding, not bit for bit.
+    targets = {name for name in actor if name.startswith("actor_target.")}
+    assert moved - targets == set(start) - actor, f"warm-up moved {sorted(moved & actor - targets)} or left {sorted(set(start) - actor - moved)}"
+    assert all(torch.allclose(warm[name], start[name], rtol=1e-6, atol=1e-7) for name in targets)
+    assert not policy.actor.optimizer.state, "Adam stepped the actor during the warm-up"
+    assert all(p.requires_grad for p in policy.actor.parameters())  # handed back trainable
+
+    model.learn(16, callback=CriticWarmup(16), reset_num_timesteps=False)  # after the warm-up the actor learns
+    after = _snapshot(policy)
+    assert any(not torch.equal(after[name], warm[name]) for name in actor if name.startswith("actor.mu"))
+
+
 def test_warmup_keeps_a_frozen_encoder_frozen(hvac_bc):
     model = build("rlkit/HVAC-v0", init_policy=str(hvac_bc), freeze_encoder=True)
     encoder = list(model.policy.features_extractor.parameters())
@@ -123,7 +155,7 @@ def test_resume_inside_the_warmup_equals_training_straight(grid_bc, tmp_path):
 
 def test_warmup_needs_a_policy_with_a_value_function(grid_optimal, tmp_path):
     vae = save_vae(train_vae(grid_optimal, "mlp", latent_dim=4, epochs=1, seed=0), tmp_path / "encoder.pt")
-    with pytest.raises(ValueError, match="DQNPolicy, which has none"):
+    with pytest.raises(ValueError, match="got a DQNPolicy, which has none"):
         build("rlkit/GridWorld-v0", algo="dqn", algo_kwargs={}, init_encoder=str(vae), critic_warmup_steps=64)
     with pytest.raises(ValueError, match="without --init-policy or --init-encoder"):
         build("rlkit/GridWorld-v0", critic_warmup_steps=64)

@@ -35,6 +35,7 @@ from torch import nn
 from rlkit.distributions import DiagGaussian, MaskedCategorical, sanitize_mask
 from rlkit.nn import make_encoder, sequence_encoder_names
 from rlkit.nn.recurrent import run_recurrent, stackable
+from rlkit.nn.transformer import run_transformers, stackable_transformers
 
 SUPPORTED_ACTION_SPACES = (spaces.Discrete, spaces.Box)
 
@@ -206,11 +207,13 @@ class SequenceActorCriticPolicy(BasePolicy):
                 # Both encoders read the same preprocessed, flattened steps: prepare them once.
                 steps = self.encoder.encode_steps(obs)  # (B, T, D)
                 cores = (self.encoder.core, self.critic_encoder.core)
-                if stackable(cores):
-                    # LSTM/GRU: one cut search for both; a GRU pair runs as one batched recurrence.
+                # LSTM/GRU: one cut search for both; a GRU pair runs as one batched recurrence. Transformers:
+                # one pass with stacked weights, masks built once.
+                run = run_recurrent if stackable(cores) else run_transformers if stackable_transformers(cores) else None
+                if run is not None:
                     starts, actor_state = cores[0].check_inputs(steps, episode_starts, actor_state)
                     _, critic_state = cores[1].check_inputs(steps, starts, critic_state)
-                    (features, critic_features), (new_actor, new_critic) = run_recurrent(
+                    (features, critic_features), (new_actor, new_critic) = run(
                         cores, steps, starts, (actor_state, critic_state)
                     )  # (B, T, F) each
                 else:

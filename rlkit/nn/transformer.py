@@ -167,6 +167,9 @@ class TransformerEncoder(SequenceModule):
         self.context_len = int(context_len)
         self.num_layers = int(num_layers)
         self.max_len = int(max_len)
+        # What two encoders must share to run as one batched pass (`stackable_transformers`).
+        self.config = (self.input_dim, self.output_dim, num_heads, self.num_layers, self.context_len,
+                       dim_feedforward or 4 * d_model, float(dropout), positional, self.max_len, activation)  # fmt: skip
 
     @property
     def state_shapes(self) -> tuple[tuple[int, ...], ...]:
@@ -182,23 +185,8 @@ class TransformerEncoder(SequenceModule):
         self, x: torch.Tensor, episode_starts: torch.Tensor, state: tuple[torch.Tensor, ...] | None = None
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
         starts, state = self.check_inputs(x, episode_starts, state)
-        batch, steps = starts.shape
-        cached = self.context_len - 1
-        cache_valid, position = state[-2] > 0.5, state[-1]  # (B, C), (B, 1)
-        if steps == 1:
-            mask, positions, new_valid = self._step_masks(starts, cache_valid, position)
-        else:
-            mask, positions, new_valid = self._chunk_masks(starts, cache_valid, position)
-
-        h = self.input_proj(x) + self._encode_positions(positions)  # (B, T, d)
-        new_cache = []
-        for i, block in enumerate(self.blocks):
-            cache_k, cache_v = state[2 * i], state[2 * i + 1]  # (B, C, d)
-            h, keys, values = block(h, cache_k, cache_v, mask)  # (B, T, d), (B, C + T, d) x 2
-            new_cache.append(keys[:, steps:])  # (B, C, d): the last C tokens
-            new_cache.append(values[:, steps:])
-        new_position = positions[:, -1:].float() + 1  # (B, 1)
-        return self.final_norm(h), (*new_cache, new_valid, new_position)
+        features, new_states = run_transformers((self,), x, starts, (state,))
+        return features[0], new_states[0]
 
     def _chunk_masks(self, starts, cache_valid, position):
         """The attention mask ``(B, 1, T, C + T)``, positions ``(B, T)`` and the next state's validity ``(B, C)``."""
@@ -229,3 +217,101 @@ class TransformerEncoder(SequenceModule):
         visible = torch.cat([cache_valid & ~starts, torch.ones_like(starts)], dim=1)  # (B, C + 1)
         positions = torch.where(starts, torch.zeros_like(position), position)  # (B, 1)
         return visible.view(starts.shape[0], 1, 1, -1), positions, visible[:, 1:].float()
+
+
+def stackable_transformers(cores: tuple[nn.Module, ...]) -> bool:
+    """Whether `run_transformers` can run these modules as one batched pass: TransformerEncoders of one
+    configuration in the same train/eval mode."""
+    first = cores[0]
+    return all(
+        isinstance(c, TransformerEncoder) and c.config == first.config and c.training == first.training for c in cores
+    )
+
+
+def _linear(x: torch.Tensor, weights: list[torch.Tensor], biases: list[torch.Tensor]) -> torch.Tensor:
+    """``x (K, N, in)`` (or ``(N, in)``, shared by all K) through K linear maps -> ``(K, N, out)``."""
+    if len(weights) == 1:
+        y = F.linear(x, weights[0], biases[0])
+        return y if y.dim() == 3 else y.unsqueeze(0)
+    if x.dim() == 2:
+        x = x.expand(len(weights), *x.shape)
+    return torch.baddbmm(torch.stack(biases).unsqueeze(1), x, torch.stack(weights).transpose(1, 2))
+
+
+def _layer_norm(x: torch.Tensor, norms: list[nn.LayerNorm]) -> torch.Tensor:
+    """``x (K, N, d)``, the k-th slice through the k-th LayerNorm."""
+    first = norms[0]
+    if len(norms) == 1:
+        return F.layer_norm(x, first.normalized_shape, first.weight, first.bias, first.eps)
+    weight = torch.stack([n.weight for n in norms]).unsqueeze(1)  # (K, 1, d)
+    bias = torch.stack([n.bias for n in norms]).unsqueeze(1)  # (K, 1, d)
+    return torch.addcmul(bias, F.layer_norm(x, first.normalized_shape, eps=first.eps), weight)
+
+
+def run_transformers(
+    cores: tuple[TransformerEncoder, ...],
+    x: torch.Tensor,
+    starts: torch.Tensor,
+    states: tuple[tuple[torch.Tensor, ...], ...],
+) -> tuple[tuple[torch.Tensor, ...], tuple[tuple[torch.Tensor, ...], ...]]:
+    """`stackable_transformers` encoders, each with its own state, over the same checked input ``x (B, T, D)``
+    and bool ``starts (B, T)``: per core, features ``(B, T, d)`` and the new state.
+
+    Sequence PPO's actor and critic encoders read the same steps: one pass with their weights stacked
+    (batched matmuls, one attention call) does the work of two in half the ops, and the masks and
+    positions, which depend only on the episode starts, are built once. They are read from the first
+    core's state (validity and position counter), which every core shares when fed the same steps.
+    """
+    first = cores[0]
+    batch, steps = starts.shape
+    n_cores, d = len(cores), first.output_dim
+    cache_valid, position = states[0][-2] > 0.5, states[0][-1]  # (B, C), (B, 1)
+    if steps == 1:
+        mask, positions, new_valid = first._step_masks(starts, cache_valid, position)
+    else:
+        mask, positions, new_valid = first._chunk_masks(starts, cache_valid, position)
+
+    tokens = batch * steps
+    if first.positional == "sinusoidal":
+        pos = sinusoidal_encoding(positions, d).view(1, tokens, d)  # the same for every core
+    else:
+        pos = torch.stack([c._encode_positions(positions) for c in cores]).view(n_cores, tokens, d)
+    h = _linear(x.reshape(tokens, -1), [c.input_proj.weight for c in cores], [c.input_proj.bias for c in cores]) + pos
+    training = first.training
+    core_mask = mask if n_cores == 1 else mask.expand(n_cores, *mask.shape).reshape(n_cores * batch, *mask.shape[1:])
+    heads = first.blocks[0].attn.num_heads if first.blocks else 1
+    new_caches: list[list[torch.Tensor]] = [[] for _ in cores]
+    for i in range(first.num_layers):
+        blocks = [c.blocks[i] for c in cores]
+        attn = [b.attn for b in blocks]
+        qkv = _linear(_layer_norm(h, [b.norm1 for b in blocks]), [a.in_proj_weight for a in attn], [a.in_proj_bias for a in attn])
+        q, k, v = qkv.view(n_cores, batch, steps, 3 * d).chunk(3, dim=-1)  # (K, B, T, d) each
+        if n_cores == 1:
+            cache_k, cache_v = states[0][2 * i].unsqueeze(0), states[0][2 * i + 1].unsqueeze(0)  # (1, B, C, d)
+        else:
+            cache_k = torch.stack([s[2 * i] for s in states])  # (K, B, C, d)
+            cache_v = torch.stack([s[2 * i + 1] for s in states])
+        keys = torch.cat([cache_k, k], dim=2)  # (K, B, S, d)
+        values = torch.cat([cache_v, v], dim=2)
+        dh = d // heads
+        # Cores folded into the batch: torch's fused CPU kernel takes 4-d inputs only (5-d falls back to
+        # the unfused math path).
+        out = F.scaled_dot_product_attention(
+            q.reshape(n_cores * batch, steps, heads, dh).transpose(1, 2),  # (K B, h, T, dh)
+            keys.view(n_cores * batch, -1, heads, dh).transpose(1, 2),  # (K B, h, S, dh)
+            values.view(n_cores * batch, -1, heads, dh).transpose(1, 2),
+            attn_mask=core_mask,  # (K B, 1, T, S)
+            dropout_p=attn[0].dropout if training else 0.0,
+        )  # (K B, h, T, dh)
+        out = out.transpose(1, 2).reshape(n_cores, tokens, d)
+        out_proj = [a.out_proj for a in attn]
+        h = h + blocks[0].drop(_linear(out, [o.weight for o in out_proj], [o.bias for o in out_proj]))
+        ff = [b.ff for b in blocks]
+        f = _linear(_layer_norm(h, [b.norm2 for b in blocks]), [m[0].weight for m in ff], [m[0].bias for m in ff])
+        f = ff[0][2](ff[0][1](f))  # activation, dropout
+        h = h + blocks[0].drop(_linear(f, [m[3].weight for m in ff], [m[3].bias for m in ff]))  # (K, B * T, d)
+        for j, cache in enumerate(new_caches):
+            cache += [keys[j, :, steps:], values[j, :, steps:]]  # (B, C, d): the last C tokens
+    features = _layer_norm(h, [c.final_norm for c in cores]).view(n_cores, batch, steps, d)
+    new_position = positions[:, -1:].float() + 1  # (B, 1)
+    return tuple(features.unbind(0)), tuple((*cache, new_valid, new_position) for cache in new_caches)

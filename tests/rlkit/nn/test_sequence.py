@@ -219,6 +219,33 @@ def test_recurrent_encoders_run_together_as_each_alone(cell):
     assert all(p.grad is None or not p.grad.any() for p in cores[1].parameters())
 
 
+@pytest.mark.parametrize("variant", ["transformer", "transformer-learned"])
+@pytest.mark.parametrize("steps", [1, 12])
+def test_transformers_run_together_as_each_alone(variant, steps):
+    """Sequence PPO runs actor and critic Transformers as one pass with stacked weights."""
+    from rlkit.nn.transformer import run_transformers, stackable_transformers
+
+    cores = tuple(make_encoder("transformer", SPACE, sequence=True, seed=s, **VARIANTS[variant]).core for s in (1, 2))
+    other = make_encoder("transformer", SPACE, sequence=True, seed=1, **{**VARIANTS[variant], "context_len": 5}).core
+    assert stackable_transformers(cores) and not stackable_transformers((cores[0], other))
+    assert not stackable_transformers((cores[0], build("tcn").core))
+    x = torch.randn(3, steps, DIM)
+    starts = random_starts(3, steps, seed=15, p=0.2)
+    # Different caches, the same validity and positions (they follow the episode starts alone).
+    states = [list(nonzero_state(c, 3, seed=16 + i)) for i, c in enumerate(cores)]
+    states[1][-2:] = states[0][-2:]
+    together, new_states = run_transformers(cores, x, starts, tuple(map(tuple, states)))
+    together[0].sum().backward()
+    for core, out, new, state in zip(cores, together, new_states, states):
+        alone, alone_new = core(x, starts, tuple(state))
+        torch.testing.assert_close(out, alone, atol=1e-6, rtol=1e-5)
+        for a, b in zip(new, alone_new):
+            torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
+    # Each core's gradient is its own: the first's output reaches only the first's weights.
+    assert all(p.grad is not None and p.grad.abs().max() > 0 for p in cores[0].parameters())
+    assert all(p.grad is None or not p.grad.any() for p in cores[1].parameters())
+
+
 def reference_tcn(tcn: TCN, x: torch.Tensor) -> torch.Tensor:
     """The textbook causal TCN: left-pad each conv with (k - 1) * d zeros (Bai et al.'s Chomp1d), one episode."""
     h = x.transpose(1, 2)  # (B, D, T)

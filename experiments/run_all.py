@@ -55,6 +55,7 @@ STEPS_PER_SECOND = {
     "ppo_hvac": 4400,
     "sac_hvac": 110,
     "ppo_trading": 870,
+    "ppo_seq_groundhog_easy": 1500,
 }
 DEFAULT_STEPS_PER_SECOND = 200
 

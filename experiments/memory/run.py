@@ -132,7 +132,7 @@ def tables_markdown(data: dict) -> str:
             continue
         first = rows[0]
         env = first["env"] + "".join(f" {k}={v}" for k, v in first["env_kwargs"].items())
-        out.append(f"### {env}\n")
+        out.append(f"### {env} (`{env_name}_*`)\n")
         episodes = _eval_episodes(first["experiment"])
         out.append(f"{first['steps']:,} env steps per run, seeds {', '.join(map(str, first['seeds']))}; final evaluation over {episodes} seeded episodes.\n")
         out.append("| agent | final return (mean ± std over seeds) | per seed | steps to 90 % of final | minutes |")
@@ -281,8 +281,8 @@ def main(argv: list[str] | None = None) -> int:
         row["steps_to_90"] = steps_to_reach(row["curve"])
     note = (
         f"{len(records)} runs, seeds {' '.join(map(str, args.seeds))}, {args.workers} workers (one CPU core and one torch thread "
-        f"each), {wall / 60:.1f} min wall time. Final evaluation: mean return over 20 seeded episodes (seeds 1000-1019, "
-        "deterministic policy), mean ± std over seeds. Baselines run on the same episodes."
+        f"each), {wall / 60:.1f} min wall time. Final evaluation: mean return over each config's "
+        "seeded evaluation episodes (seeds 1000, 1001, ...; deterministic policy), mean ± std over seeds. Baselines run on the same episodes."
     )
     if args.overrides:
         note += f" Overrides: {' '.join(args.overrides)}."

@@ -393,25 +393,8 @@ def test_same_seed_same_training():
 # --- through rlkit's runs: checkpoint, resume, evaluation ----------------------------------------
 
 
-class SignalAt(BaseCallback):
-    """SIGINT to this process once training reaches `step`, as a user's Ctrl-C."""
-
-    def __init__(self, step):
-        super().__init__()
-        self.step, self.sent = step, False
-
-    def _on_step(self):
-        if not self.sent and self.model.num_timesteps >= self.step:
-            import os
-            import signal
-
-            os.kill(os.getpid(), signal.SIGINT)
-            self.sent = True
-        return True
-
-
 @pytest.mark.parametrize("encoder", ["gru", "transformer"])
-def test_stop_and_resume_equals_training_straight(tmp_path, encoder):
+def test_stop_and_resume_equals_training_straight(tmp_path, encoder, signal_at):
     """``rlkit train ppo-seq`` stopped by Ctrl-C and resumed == trained straight (weights and every curve):
     the envs' memory and action masks are part of the checkpoint."""
     from rlkit.config import load_config
@@ -424,7 +407,7 @@ def test_stop_and_resume_equals_training_straight(tmp_path, encoder):
         f"policy.encoder_kwargs={TINY[encoder]}", "algo_kwargs={n_steps: 32, batch_size: 32, n_epochs: 2, bptt_len: 8}",
     ])  # fmt: skip
     straight = train(config)
-    stopped = train(config, callbacks=[SignalAt(128)])
+    stopped = train(config, callbacks=[signal_at(128)])
     assert straight.status == "finished" and stopped.status == "interrupted"
     resumed = resume(stopped.run_dir)
     assert resumed.status == "finished" and resumed.steps == straight.steps

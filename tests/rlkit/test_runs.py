@@ -1,7 +1,6 @@
 """Training runs: exact resume, reproducible curves, signals, the NaN guard, run-directory hygiene."""
 
 import json
-import os
 import signal
 import textwrap
 
@@ -78,21 +77,6 @@ def _config(tmp_path, *overrides):
     ])  # fmt: skip
 
 
-class SignalAt(BaseCallback):
-    """Send `signum` to this process (`times` times) once training reaches `step`, as a user's Ctrl-C would."""
-
-    def __init__(self, step, signum=signal.SIGINT, times=1):
-        super().__init__()
-        self.step, self.signum, self.times = step, signum, times
-
-    def _on_step(self):
-        if self.times and self.model.num_timesteps >= self.step:
-            for _ in range(self.times):
-                os.kill(os.getpid(), self.signum)
-            self.times = 0
-        return True
-
-
 def _curves(run_dir):
     return {tag: v for tag, v in read_scalars(run_dir).items() if not tag.startswith("time/")}
 
@@ -118,13 +102,13 @@ RESUME_CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(RESUME_CASES))
-def test_stop_and_resume_equals_training_straight(tmp_path, case):
+def test_stop_and_resume_equals_training_straight(tmp_path, case, signal_at):
     """N steps, Ctrl-C, resume to 2N == 2N straight: parameters exactly, and every non-time curve."""
     config = _config(tmp_path, "total_steps=512", "checkpoint_every=0", *RESUME_CASES[case])
     straight = train(config)
     assert straight.status == "finished"
 
-    stopped = train(config, callbacks=[SignalAt(256)])
+    stopped = train(config, callbacks=[signal_at(256)])
     assert stopped.status == "interrupted" and stopped.exit_code == 130
     assert f"rlkit resume {stopped.run_dir}" in stopped.message
     assert 256 <= stopped.checkpoint.step < 512
@@ -260,17 +244,17 @@ def test_nan_weights_never_overwrite_the_last_good_checkpoint(tmp_path):
     assert all(torch.isfinite(p).all() for p in weights)
 
 
-def test_sigterm_checkpoints_and_exits_143(tmp_path):
+def test_sigterm_checkpoints_and_exits_143(tmp_path, signal_at):
     config = _config(tmp_path, "algo=ppo", "env.id=CartPole-v1", "checkpoint_every=0", "algo_kwargs={n_steps: 32, batch_size: 32}")
-    result = train(config, callbacks=[SignalAt(40, signal.SIGTERM)])
+    result = train(config, callbacks=[signal_at(40, signal.SIGTERM)])
     assert result.status == "interrupted" and result.exit_code == 143
     assert result.checkpoint.step == 64  # the next rollout boundary
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handler restored
 
 
-def test_second_signal_stops_at_once_and_leaves_no_run_without_checkpoint(tmp_path):
+def test_second_signal_stops_at_once_and_leaves_no_run_without_checkpoint(tmp_path, signal_at):
     config = _config(tmp_path, "algo=ppo", "env.id=CartPole-v1", "checkpoint_every=0", "algo_kwargs={n_steps: 64, batch_size: 32}")
-    result = train(config, callbacks=[SignalAt(8, times=2)])
+    result = train(config, callbacks=[signal_at(8, times=2)])
     assert result.status == "interrupted" and result.exit_code == 130
     assert "no checkpoint" in result.message
     assert not result.run_dir.exists()

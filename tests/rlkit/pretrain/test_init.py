@@ -1,13 +1,9 @@
 """Starting agents from checkpoints: same encoder outputs, BC-initialised PPO acts as the BC policy,
 freezing holds the weights, mismatches are refused; end to end through `rlkit.runs.train`."""
 
-import os
-import signal
-
 import numpy as np
 import pytest
 import torch
-from stable_baselines3.common.callbacks import BaseCallback
 
 from rlkit.config import ExperimentConfig
 from rlkit.nn import load_encoder
@@ -102,20 +98,6 @@ def test_sequence_encoder_starts_ppo_seq(groundhog_random, tmp_path):
         build("rlkit/GroundhogDay-Easy-v0", init_encoder=str(path))
 
 
-class SignalAt(BaseCallback):
-    """SIGINT to this process once training reaches `step`, as a user's Ctrl-C."""
-
-    def __init__(self, step):
-        super().__init__()
-        self.step, self.sent = step, False
-
-    def _on_step(self):
-        if not self.sent and self.model.num_timesteps >= self.step:
-            os.kill(os.getpid(), signal.SIGINT)
-            self.sent = True
-        return True
-
-
 @pytest.fixture(scope="module")
 def seq_ckpt(groundhog_random, tmp_path_factory):
     result = train_seq(groundhog_random, "gru", {"hidden_size": 16}, chunk_len=30, epochs=1, seed=0)
@@ -143,7 +125,7 @@ def test_init_encoder_loads_both_ppo_seq_encoders(seq_ckpt, groundhog_random, fr
         assert all(p.requires_grad is not freeze for p in encoder.parameters())
 
 
-def test_frozen_ppo_seq_encoder_stays_frozen_after_resume(seq_ckpt):
+def test_frozen_ppo_seq_encoder_stays_frozen_after_resume(seq_ckpt, signal_at):
     """`rlkit train ppo-seq --init-encoder CKPT --freeze-encoder`, stopped and resumed, trains on with
     both encoders bit-identical to the checkpoint's (and in eval mode) while the heads keep learning."""
     from rlkit.config import load_config
@@ -155,7 +137,7 @@ def test_frozen_ppo_seq_encoder_stays_frozen_after_resume(seq_ckpt):
         "total_steps=256", "eval.every=0", "eval.episodes=2", "checkpoint_every=0", f"policy.init_encoder={seq_ckpt}",
         "policy.freeze_encoder=true", "algo_kwargs={n_steps: 32, batch_size: 32, n_epochs: 2, bptt_len: 8}",
     ])  # fmt: skip
-    stopped = train(config, callbacks=[SignalAt(128)])
+    stopped = train(config, callbacks=[signal_at(128)])
     assert stopped.status == "interrupted" and stopped.checkpoint.step < 256
     heads_at_stop = stopped.model.policy.action_net.weight.detach().clone()
     resumed = resume(stopped.run_dir)

@@ -2,13 +2,9 @@
 bit-identical while the value function learns, after it both learn; a run stopped inside the warm-up
 and resumed equals one trained straight; bad input is refused before anything is written."""
 
-import os
-import signal
-
 import numpy as np
 import pytest
 import torch
-from stable_baselines3.common.callbacks import BaseCallback
 
 from rlkit.config import ExperimentConfig, load_config
 from rlkit.pretrain.bc import save_bc, train_bc
@@ -112,21 +108,7 @@ def test_warmup_keeps_a_frozen_encoder_frozen(hvac_bc):
     assert encoder and not any(p.requires_grad for p in encoder)
 
 
-class SignalAt(BaseCallback):
-    """SIGINT to this process once training reaches `step`, as a user's Ctrl-C."""
-
-    def __init__(self, step):
-        super().__init__()
-        self.step, self.sent = step, False
-
-    def _on_step(self):
-        if not self.sent and self.model.num_timesteps >= self.step:
-            os.kill(os.getpid(), signal.SIGINT)
-            self.sent = True
-        return True
-
-
-def test_resume_inside_the_warmup_equals_training_straight(grid_bc, tmp_path):
+def test_resume_inside_the_warmup_equals_training_straight(grid_bc, tmp_path, signal_at):
     """Warm-up over the first 2 of 4 updates; a run stopped after the first (checkpoint at step 64) and
     resumed ends with exactly the parameters and curves of the uninterrupted run, and
     train/critic_warmup marks the updates whose train/ losses it is written with."""
@@ -136,7 +118,7 @@ def test_resume_inside_the_warmup_equals_training_straight(grid_bc, tmp_path):
         "policy.critic_warmup_steps=100", "algo_kwargs={n_steps: 32, batch_size: 32, n_epochs: 2}",
     ])  # fmt: skip
     straight = train(config)
-    stopped = train(config, callbacks=[SignalAt(1)])
+    stopped = train(config, callbacks=[signal_at(1)])
     assert stopped.status == "interrupted" and stopped.checkpoint.step == 64
     resumed = resume(stopped.run_dir)
     assert resumed.status == "finished" and resumed.steps == 256

@@ -56,6 +56,7 @@ STEPS_PER_SECOND = {
     "sac_hvac": 110,
     "ppo_trading": 870,
     "ppo_seq_groundhog_easy": 1500,
+    "ppo_seq_groundhog": 2000,
 }
 DEFAULT_STEPS_PER_SECOND = 200
 

@@ -373,44 +373,33 @@ class SequenceRolloutBuffer(BaseBuffer):
                 "SequenceRolloutBuffer.add: got an action_mask but the buffer was built with "
                 "action_mask_shape=None; pass action_mask_shape=(n_actions,) to store masks."
             )
-
-        pos = self.pos
         if isinstance(self.observations, dict):
-            for key, obs_shape in self.obs_shape.items():
-                self.observations[key][pos] = self._obs(f"obs[{key!r}]", obs[key], obs_shape)
+            obs = {key: self._obs(f"obs[{key!r}]", obs[key], obs_shape) for key, obs_shape in self.obs_shape.items()}
         else:
-            self.observations[pos] = self._obs("obs", obs, self.obs_shape)
+            obs = self._obs("obs", obs, self.obs_shape)
         action = _to_numpy(action)
         if action.size != self.n_envs * self.action_dim:
             raise ValueError(
                 f"SequenceRolloutBuffer.add: action has shape {action.shape}; expected (n_envs, action_dim)="
                 f"{(self.n_envs, self.action_dim)}."
             )
-        self.actions[pos] = action.reshape((self.n_envs, self.action_dim))
-        self.rewards[pos] = self._per_env("reward", reward)
-        self.episode_starts[pos] = starts
-        self.values[pos] = self._per_env("value", value)
-        self.log_probs[pos] = self._per_env("log_prob", log_prob)
-        for stored, array in zip(self.states, states):
-            stored[pos] = array
+        reward = self._per_env("reward", reward)
+        value = self._per_env("value", value)
+        log_prob = self._per_env("log_prob", log_prob)
         if truncated is not None:
-            self.truncated[pos] = self._per_env("truncated", truncated).astype(np.bool_)
-            self.truncation_values[pos] = np.where(
-                self.truncated[pos], self._per_env("truncation_values", truncation_values), np.nan
-            )
+            truncated = self._per_env("truncated", truncated).astype(np.bool_)
+            truncation_values = self._per_env("truncation_values", truncation_values)
         if action_mask is not None:
-            mask = _to_numpy(action_mask)
-            if mask.shape != (self.n_envs, *self.action_mask_shape):
+            action_mask = _to_numpy(action_mask)
+            if action_mask.shape != (self.n_envs, *self.action_mask_shape):
                 raise ValueError(
-                    f"SequenceRolloutBuffer.add: action_mask has shape {mask.shape}; expected "
+                    f"SequenceRolloutBuffer.add: action_mask has shape {action_mask.shape}; expected "
                     f"(n_envs, *action_mask_shape)={(self.n_envs, *self.action_mask_shape)}."
                 )
-            self.action_masks[pos] = mask
-        self.pos += 1
-        if self.pos == self.buffer_size:
-            self.full = True
+        self._add_unchecked(obs, action, reward, starts, value, log_prob, states, truncated, truncation_values, action_mask)
 
     def _add_unchecked(self, obs, action, reward, episode_start, value, log_prob, state, truncated, truncation_values, action_mask):
+        # The one place a step is stored; `add` reaches it after its checks (and conversions), or directly.
         pos, n = self.pos, self.n_envs
         if isinstance(self.observations, dict):
             for key, obs_shape in self.obs_shape.items():

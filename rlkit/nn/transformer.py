@@ -56,7 +56,9 @@ def sinusoidal_encoding(positions: torch.Tensor, d_model: int) -> torch.Tensor:
 class CausalSelfAttention(nn.Module):
     """Multi-head self-attention over ``[cache, chunk]``; same parameter layout as ``nn.MultiheadAttention``.
 
-    ``in_proj_weight (3 d, d)``/``in_proj_bias`` project q, k, v; ``out_proj`` the heads' concat.
+    ``in_proj_weight (3 d, d)``/``in_proj_bias`` project q, k, v; ``out_proj`` the heads' concat. Holds the
+    parameters only: the computation is `run_transformers`, which runs one or several encoders' blocks
+    (sequence PPO's actor and critic) with their weights stacked.
     """
 
     def __init__(self, d_model: int, num_heads: int, dropout: float = 0.0) -> None:
@@ -71,30 +73,9 @@ class CausalSelfAttention(nn.Module):
         self.num_heads = num_heads
         self.dropout = dropout
 
-    def forward(
-        self, x: torch.Tensor, cache_k: torch.Tensor, cache_v: torch.Tensor, mask: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``x (B, T, d)``, caches ``(B, S - T, d)``, ``mask (B, 1, T, S)`` True = may attend.
-
-        Returns the output ``(B, T, d)`` and the keys and values of ``[cache, chunk]``, ``(B, S, d)`` each.
-        """
-        batch, steps, d = x.shape
-        q, k, v = F.linear(x, self.in_proj_weight, self.in_proj_bias).chunk(3, dim=-1)  # (B, T, d) each
-        keys = torch.cat([cache_k, k], dim=1)  # (B, S, d)
-        values = torch.cat([cache_v, v], dim=1)  # (B, S, d)
-        h, dh = self.num_heads, d // self.num_heads
-        out = F.scaled_dot_product_attention(
-            q.view(batch, steps, h, dh).transpose(1, 2),  # (B, h, T, dh)
-            keys.view(batch, -1, h, dh).transpose(1, 2),  # (B, h, S, dh)
-            values.view(batch, -1, h, dh).transpose(1, 2),  # (B, h, S, dh)
-            attn_mask=mask,
-            dropout_p=self.dropout if self.training else 0.0,
-        )  # (B, h, T, dh)
-        return self.out_proj(out.transpose(1, 2).reshape(batch, steps, d)), keys, values
-
 
 class TransformerBlock(nn.Module):
-    """Pre-norm block: ``x + Attn(LN(x))`` then ``x + FF(LN(x))``."""
+    """Pre-norm block: ``x + Attn(LN(x))`` then ``x + FF(LN(x))``; its parameters, computed by `run_transformers`."""
 
     def __init__(self, d_model: int, num_heads: int, dim_feedforward: int, dropout: float, activation: str) -> None:
         super().__init__()
@@ -108,12 +89,6 @@ class TransformerBlock(nn.Module):
             nn.Linear(dim_feedforward, d_model),
         )
         self.drop = nn.Dropout(dropout)
-
-    def forward(self, x, cache_k, cache_v, mask):
-        a, k, v = self.attn(self.norm1(x), cache_k, cache_v, mask)  # (B, T, d)
-        x = x + self.drop(a)
-        x = x + self.drop(self.ff(self.norm2(x)))  # (B, T, d)
-        return x, k, v
 
 
 class TransformerEncoder(SequenceModule):

@@ -40,6 +40,15 @@ from rlkit.nn.transformer import run_transformers, stackable_transformers
 SUPPORTED_ACTION_SPACES = (spaces.Discrete, spaces.Box)
 
 
+def check_action_space(action_space: spaces.Space) -> None:
+    """Refuse an action space sequence PPO cannot act in, naming the agents that can."""
+    if not isinstance(action_space, SUPPORTED_ACTION_SPACES):
+        raise ValueError(
+            f"sequence PPO got action space {action_space}; it acts in Discrete and Box spaces "
+            "(for MultiDiscrete or MultiBinary actions use ppo or a2c)"
+        )
+
+
 def _mlp(input_dim: int, sizes: list[int], activation_fn: type[nn.Module]) -> tuple[nn.Module, int]:
     layers: list[nn.Module] = []
     for size in sizes:
@@ -105,11 +114,7 @@ class SequenceActorCriticPolicy(BasePolicy):
         super().__init__(observation_space, action_space, optimizer_class=optimizer_class, optimizer_kwargs=optimizer_kwargs)
         if use_sde:
             raise ValueError("use_sde=True: sequence PPO has no state-dependent exploration; pass use_sde=False")
-        if not isinstance(action_space, SUPPORTED_ACTION_SPACES):
-            raise ValueError(
-                f"sequence PPO got action space {action_space}; it acts in Discrete and Box spaces "
-                "(for MultiDiscrete or MultiBinary actions use ppo or a2c)"
-            )
+        check_action_space(action_space)
         if encoder not in sequence_encoder_names():
             raise ValueError(
                 f"sequence PPO got encoder={encoder!r}; expected a sequence encoder: {', '.join(sequence_encoder_names())}"

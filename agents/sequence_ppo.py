@@ -58,7 +58,7 @@ from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedul
 from stable_baselines3.common.utils import FloatSchedule, explained_variance, obs_as_tensor
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
-from agents.sequence_policy import SequenceActorCriticPolicy
+from agents.sequence_policy import SUPPORTED_ACTION_SPACES, SequenceActorCriticPolicy, check_action_space
 from rlkit.buffers import SequenceRolloutBuffer
 
 SelfSequencePPO = TypeVar("SelfSequencePPO", bound="SequencePPO")
@@ -155,12 +155,8 @@ class SequencePPO(OnPolicyAlgorithm):
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size={batch_size!r}; expected an integer >= 1 (env steps per minibatch)")
         env = self._as_vec_env(env)
-        action_space = getattr(env, "action_space", None)
-        if action_space is not None and not isinstance(action_space, (spaces.Discrete, spaces.Box)):
-            raise ValueError(
-                f"sequence PPO got action space {action_space}; it acts in Discrete and Box spaces "
-                "(for MultiDiscrete or MultiBinary actions use ppo or a2c)"
-            )
+        if getattr(env, "action_space", None) is not None:  # before SB3 builds anything for it
+            check_action_space(env.action_space)
         super().__init__(
             policy,
             env,
@@ -180,7 +176,7 @@ class SequencePPO(OnPolicyAlgorithm):
             seed=seed,
             device=device,
             _init_setup_model=False,
-            supported_action_spaces=(spaces.Discrete, spaces.Box),
+            supported_action_spaces=SUPPORTED_ACTION_SPACES,
         )
         self.batch_size = int(batch_size)
         self.n_epochs = n_epochs

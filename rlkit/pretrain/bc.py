@@ -132,16 +132,20 @@ class BCPolicy(nn.Module):
         likelihood and stall the fit. atanh(0.999) ~ 3.8 acts just as saturated (tanh gives back 0.999)."""
         if self.discrete or self.head != "squashed":
             return actions
-        low, high = (torch.as_tensor(b, dtype=torch.float32, device=actions.device) for b in (self.action_space.low, self.action_space.high))
+        low, high = self._bounds(torch.float32, actions.device)
         margin = 5e-4 * (high - low)
         return torch.minimum(torch.maximum(actions.float(), low + margin), high - margin)
+
+    def _bounds(self, dtype: torch.dtype, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """The Box's ``low`` and ``high`` as tensors."""
+        return tuple(torch.as_tensor(b, dtype=dtype, device=device) for b in (self.action_space.low, self.action_space.high))
 
     def _squashed_log_prob(self, mean: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         # SAC's own distribution, so that the clone is fitted to exactly what SAC's actor computes.
         from stable_baselines3.common.distributions import SquashedDiagGaussianDistribution
         from stable_baselines3.sac.policies import LOG_STD_MAX, LOG_STD_MIN
 
-        low, high = (torch.as_tensor(b, dtype=mean.dtype, device=mean.device) for b in (self.action_space.low, self.action_space.high))
+        low, high = self._bounds(mean.dtype, mean.device)
         scaled = 2.0 * ((actions - low) / (high - low)) - 1.0  # SB3's scale_action: the Box onto [-1, 1]
         log_std = self.log_std.clamp(LOG_STD_MIN, LOG_STD_MAX).expand_as(mean)  # (B, n)
         dist = SquashedDiagGaussianDistribution(mean.shape[-1]).proba_distribution(mean, log_std)

@@ -31,8 +31,6 @@ def check_warmup_config(policy_config) -> None:
         )
 
 
-
-
 def critic_parameters(policy: torch.nn.Module) -> list[torch.nn.Parameter]:
     """The parameters only the value function uses: its head, and its own encoder where it has one.
 
@@ -42,6 +40,7 @@ def critic_parameters(policy: torch.nn.Module) -> list[torch.nn.Parameter]:
     (the target moves by Polyak averaging only), without the encoder a ``share_features_extractor=True`` critic
     reads from the actor (SB3's critic optimizer leaves it out too). Any other policy (dqn, …) is a
     ``ValueError``: it has no critic beside an actor."""
+    excluded: set[int] = set()  # parameters the critic reads but does not own
     if hasattr(policy, "mlp_extractor") and hasattr(policy, "value_net"):
         modules = [policy.mlp_extractor.value_net, policy.value_net]
         if not getattr(policy, "share_features_extractor", True):
@@ -53,8 +52,7 @@ def critic_parameters(policy: torch.nn.Module) -> list[torch.nn.Parameter]:
     elif hasattr(policy, "actor") and hasattr(policy, "critic"):
         modules = [policy.critic] + ([policy.critic_target] if getattr(policy, "critic_target", None) is not None else [])
         if getattr(policy, "share_features_extractor", False):
-            actor = {id(p) for p in policy.actor.parameters()}
-            return list({id(p): p for m in modules for p in m.parameters() if id(p) not in actor}.values())
+            excluded = {id(p) for p in policy.actor.parameters()}
     else:
         raise ValueError(
             f"--critic-warmup-steps trains the critic of an actor-critic policy (ppo, a2c, ppo-seq, sac, tqc, td3, ddpg); "
@@ -63,7 +61,8 @@ def critic_parameters(policy: torch.nn.Module) -> list[torch.nn.Parameter]:
     seen: dict[int, torch.nn.Parameter] = {}
     for module in modules:
         for param in module.parameters():
-            seen.setdefault(id(param), param)
+            if id(param) not in excluded:
+                seen.setdefault(id(param), param)
     return list(seen.values())
 
 

@@ -81,6 +81,19 @@ def _curves(run_dir):
     return {tag: v for tag, v in read_scalars(run_dir).items() if not tag.startswith("time/")}
 
 
+def _assert_same_training(straight, other, what):
+    """`other` (a resumed or extended run) ends with `straight`'s parameters exactly and wrote every
+    non-time curve at the same steps with the same values, each step once."""
+    a, b = straight.model.policy.state_dict(), other.model.policy.state_dict()
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), f"{what} parameters differ"
+    curves_a, curves_b = _curves(straight.run_dir), _curves(other.run_dir)
+    assert curves_a.keys() == curves_b.keys() and "eval/mean_reward" in curves_a
+    for tag, (steps, values) in curves_a.items():
+        np.testing.assert_array_equal(curves_b[tag][0], steps, err_msg=f"{tag}: steps differ (gap or duplicate)")
+        np.testing.assert_array_equal(curves_b[tag][1], values, err_msg=f"{tag}: values differ")
+        assert np.all(np.diff(steps) > 0), f"{tag}: duplicate steps"
+
+
 RESUME_CASES = {
     # PPO through the VectorEnv adapter, with observation and reward normalization.
     "ppo-gridworld-normalized": ["algo=ppo", "env.id=rlkit/GridWorld-v0", "env.kwargs.max_steps=20",
@@ -117,14 +130,7 @@ def test_stop_and_resume_equals_training_straight(tmp_path, case, signal_at):
     resumed = resume(stopped.run_dir)
     assert resumed.status == "finished" and resumed.steps == straight.steps
 
-    a, b = straight.model.policy.state_dict(), resumed.model.policy.state_dict()
-    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), "resumed parameters differ"
-    curves_a, curves_b = _curves(straight.run_dir), _curves(resumed.run_dir)
-    assert curves_a.keys() == curves_b.keys() and "eval/mean_reward" in curves_a
-    for tag, (steps, values) in curves_a.items():
-        np.testing.assert_array_equal(curves_b[tag][0], steps, err_msg=f"{tag}: steps differ (gap or duplicate)")
-        np.testing.assert_array_equal(curves_b[tag][1], values, err_msg=f"{tag}: values differ")
-        assert np.all(np.diff(steps) > 0), f"{tag}: duplicate steps"
+    _assert_same_training(straight, resumed, "resumed")
     assert json.loads((resumed.run_dir / METRICS_FILE).read_text())["mean_reward"] == straight.metrics["mean_reward"]
 
 
@@ -141,13 +147,7 @@ def test_extending_a_finished_run_equals_training_straight(tmp_path, case):
     assert read_run_config(short.run_dir).total_steps == 512
     assert json.loads((short.run_dir / METRICS_FILE).read_text())["steps"] == 512
 
-    a, b = straight.model.policy.state_dict(), extended.model.policy.state_dict()
-    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), "extended parameters differ"
-    curves_a, curves_b = _curves(straight.run_dir), _curves(extended.run_dir)
-    assert curves_a.keys() == curves_b.keys() and "eval/mean_reward" in curves_a
-    for tag, (steps, values) in curves_a.items():
-        np.testing.assert_array_equal(curves_b[tag][0], steps, err_msg=f"{tag}: steps differ (gap or duplicate)")
-        np.testing.assert_array_equal(curves_b[tag][1], values, err_msg=f"{tag}: values differ")
+    _assert_same_training(straight, extended, "extended")
 
 
 def test_resume_steps_must_exceed_the_steps_done(tmp_path):

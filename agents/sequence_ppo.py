@@ -60,6 +60,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
 from agents.sequence_policy import SUPPORTED_ACTION_SPACES, SequenceActorCriticPolicy, check_action_space
 from rlkit.buffers import SequenceRolloutBuffer
+from rlkit.nn.transformer import fixed_weights
 
 SelfSequencePPO = TypeVar("SelfSequencePPO", bound="SequencePPO")
 
@@ -288,6 +289,11 @@ class SequencePPO(OnPolicyAlgorithm):
     def collect_rollouts(  # type: ignore[override]
         self, env: VecEnv, callback: BaseCallback, rollout_buffer: RolloutBuffer, n_rollout_steps: int
     ) -> bool:
+        # No update happens before the rollout ends: a Transformer's weight stacks are built once for it.
+        with fixed_weights():
+            return self._collect_rollouts(env, callback, rollout_buffer, n_rollout_steps)
+
+    def _collect_rollouts(self, env: VecEnv, callback: BaseCallback, rollout_buffer: RolloutBuffer, n_rollout_steps: int) -> bool:
         assert self._last_obs is not None, "No previous observation was provided"
         self.policy.set_training_mode(False)
         rollout_buffer.reset()

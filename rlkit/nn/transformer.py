@@ -19,7 +19,9 @@ past ``max_len - 1`` share the last row.
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -203,24 +205,68 @@ def stackable_transformers(cores: tuple[nn.Module, ...]) -> bool:
     )
 
 
-def _linear(x: torch.Tensor, weights: list[torch.Tensor], biases: list[torch.Tensor]) -> torch.Tensor:
-    """``x (K, N, in)`` (or ``(N, in)``, shared by all K) through K linear maps -> ``(K, N, out)``."""
-    if len(weights) == 1:
-        y = F.linear(x, weights[0], biases[0])
+def _linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """``x (K, N, in)`` (or ``(N, in)``, shared by all K) through K linear maps, ``weight (K, out, in)`` and
+    ``bias (K, 1, out)`` stacked -> ``(K, N, out)``."""
+    if weight.shape[0] == 1:
+        y = F.linear(x, weight[0], bias[0, 0])
         return y if y.dim() == 3 else y.unsqueeze(0)
     if x.dim() == 2:
-        x = x.expand(len(weights), *x.shape)
-    return torch.baddbmm(torch.stack(biases).unsqueeze(1), x, torch.stack(weights).transpose(1, 2))
+        x = x.expand(weight.shape[0], *x.shape)
+    return torch.baddbmm(bias, x, weight.transpose(1, 2))
 
 
-def _layer_norm(x: torch.Tensor, norms: list[nn.LayerNorm]) -> torch.Tensor:
-    """``x (K, N, d)``, the k-th slice through the k-th LayerNorm."""
-    first = norms[0]
-    if len(norms) == 1:
-        return F.layer_norm(x, first.normalized_shape, first.weight, first.bias, first.eps)
-    weight = torch.stack([n.weight for n in norms]).unsqueeze(1)  # (K, 1, d)
-    bias = torch.stack([n.bias for n in norms]).unsqueeze(1)  # (K, 1, d)
-    return torch.addcmul(bias, F.layer_norm(x, first.normalized_shape, eps=first.eps), weight)
+def _layer_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:
+    """``x (K, N, d)``, the k-th slice through the k-th LayerNorm (``weight``, ``bias`` stacked ``(K, 1, d)``)."""
+    if weight.shape[0] == 1:
+        return F.layer_norm(x, weight.shape[-1:], weight[0, 0], bias[0, 0], eps)
+    return torch.addcmul(bias, F.layer_norm(x, weight.shape[-1:], eps=eps), weight)
+
+
+def _parameter_groups(core: TransformerEncoder) -> list[torch.Tensor]:
+    """One core's parameters in the order `_stacked_parameters` stacks them (weight, bias pairs)."""
+    out = [core.input_proj.weight, core.input_proj.bias]
+    for block in core.blocks:
+        out += [block.norm1.weight, block.norm1.bias, block.attn.in_proj_weight, block.attn.in_proj_bias,
+                block.attn.out_proj.weight, block.attn.out_proj.bias, block.norm2.weight, block.norm2.bias,
+                block.ff[0].weight, block.ff[0].bias, block.ff[3].weight, block.ff[3].bias]  # fmt: skip
+    return out + [core.final_norm.weight, core.final_norm.bias]
+
+
+def _stack(groups: list[list[torch.Tensor]]) -> list[torch.Tensor]:
+    # Weights (K, out, in); biases and LayerNorm parameters (K, 1, n), the shape they broadcast in. One
+    # core: views, no copies.
+    stacked = [ts[0].unsqueeze(0) if len(ts) == 1 else torch.stack(ts) for ts in zip(*groups)]
+    return [t if t.dim() == 3 else t.unsqueeze(1) for t in stacked]
+
+
+# Stacks kept while the weights are known not to change (`fixed_weights`), by the cores' ids.
+_FIXED: dict[tuple[int, ...], list[torch.Tensor]] | None = None
+
+
+@contextlib.contextmanager
+def fixed_weights() -> Iterator[None]:
+    """Within this context no Transformer's weights change: `run_transformers` stacks each set of cores'
+    weights once and reuses the stacks while gradients are off. For rollouts, which call the encoders
+    once per env step (sequence PPO's ``collect_rollouts``: a sixth of a policy step went to restacking).
+    A change to the weights inside (an optimizer step, a load) would go unseen."""
+    global _FIXED
+    previous, _FIXED = _FIXED, {}
+    try:
+        yield
+    finally:
+        _FIXED = previous
+
+
+def _stacked_parameters(cores: tuple[TransformerEncoder, ...]) -> list[torch.Tensor]:
+    """The cores' parameters stacked on a leading core axis (see `_parameter_groups` for the order)."""
+    if _FIXED is None or torch.is_grad_enabled():  # with gradients: stacks in the graph, reaching each core
+        return _stack([_parameter_groups(c) for c in cores])
+    key = tuple(id(c) for c in cores)  # the cores outlive the context, so their ids stay theirs
+    stacked = _FIXED.get(key)
+    if stacked is None:
+        stacked = _FIXED[key] = _stack([_parameter_groups(c) for c in cores])
+    return stacked
 
 
 def run_transformers(
@@ -247,19 +293,19 @@ def run_transformers(
         mask, positions, new_valid = first._chunk_masks(starts, cache_valid, position)
 
     tokens = batch * steps
+    stacked = _stacked_parameters(cores)
     if first.positional == "sinusoidal":
         pos = sinusoidal_encoding(positions, d).view(1, tokens, d)  # the same for every core
     else:
         pos = torch.stack([c._encode_positions(positions) for c in cores]).view(n_cores, tokens, d)
-    h = _linear(x.reshape(tokens, -1), [c.input_proj.weight for c in cores], [c.input_proj.bias for c in cores]) + pos
+    h = _linear(x.reshape(tokens, -1), stacked[0], stacked[1]) + pos
     training = first.training
     core_mask = mask if n_cores == 1 else mask.expand(n_cores, *mask.shape).reshape(n_cores * batch, *mask.shape[1:])
     heads = first.blocks[0].attn.num_heads if first.blocks else 1
     new_caches: list[list[torch.Tensor]] = [[] for _ in cores]
-    for i in range(first.num_layers):
-        blocks = [c.blocks[i] for c in cores]
-        attn = [b.attn for b in blocks]
-        qkv = _linear(_layer_norm(h, [b.norm1 for b in blocks]), [a.in_proj_weight for a in attn], [a.in_proj_bias for a in attn])
+    for i, block in enumerate(first.blocks):  # the first core's modules for the hyperparameters shared by all
+        (norm1_w, norm1_b, qkv_w, qkv_b, out_w, out_b, norm2_w, norm2_b, ff1_w, ff1_b, ff2_w, ff2_b) = stacked[2 + 12 * i : 14 + 12 * i]
+        qkv = _linear(_layer_norm(h, norm1_w, norm1_b, block.norm1.eps), qkv_w, qkv_b)
         q, k, v = qkv.view(n_cores, batch, steps, 3 * d).chunk(3, dim=-1)  # (K, B, T, d) each
         if n_cores == 1:
             cache_k, cache_v = states[0][2 * i].unsqueeze(0), states[0][2 * i + 1].unsqueeze(0)  # (1, B, C, d)
@@ -276,17 +322,15 @@ def run_transformers(
             keys.view(n_cores * batch, -1, heads, dh).transpose(1, 2),  # (K B, h, S, dh)
             values.view(n_cores * batch, -1, heads, dh).transpose(1, 2),
             attn_mask=core_mask,  # (K B, 1, T, S)
-            dropout_p=attn[0].dropout if training else 0.0,
+            dropout_p=block.attn.dropout if training else 0.0,
         )  # (K B, h, T, dh)
         out = out.transpose(1, 2).reshape(n_cores, tokens, d)
-        out_proj = [a.out_proj for a in attn]
-        h = h + blocks[0].drop(_linear(out, [o.weight for o in out_proj], [o.bias for o in out_proj]))
-        ff = [b.ff for b in blocks]
-        f = _linear(_layer_norm(h, [b.norm2 for b in blocks]), [m[0].weight for m in ff], [m[0].bias for m in ff])
-        f = ff[0][2](ff[0][1](f))  # activation, dropout
-        h = h + blocks[0].drop(_linear(f, [m[3].weight for m in ff], [m[3].bias for m in ff]))  # (K, B * T, d)
+        h = h + block.drop(_linear(out, out_w, out_b))
+        f = _linear(_layer_norm(h, norm2_w, norm2_b, block.norm2.eps), ff1_w, ff1_b)
+        f = block.ff[2](block.ff[1](f))  # activation, dropout
+        h = h + block.drop(_linear(f, ff2_w, ff2_b))  # (K, B * T, d)
         for j, cache in enumerate(new_caches):
             cache += [keys[j, :, steps:], values[j, :, steps:]]  # (B, C, d): the last C tokens
-    features = _layer_norm(h, [c.final_norm for c in cores]).view(n_cores, batch, steps, d)
+    features = _layer_norm(h, stacked[-2], stacked[-1], first.final_norm.eps).view(n_cores, batch, steps, d)
     new_position = positions[:, -1:].float() + 1  # (B, 1)
     return tuple(features.unbind(0)), tuple((*cache, new_valid, new_position) for cache in new_caches)

@@ -246,6 +246,30 @@ def test_transformers_run_together_as_each_alone(variant, steps):
     assert all(p.grad is None or not p.grad.any() for p in cores[1].parameters())
 
 
+def test_fixed_weights_reuses_stacks_within_and_sees_changes_after():
+    """Rollouts stack the actor's and critic's Transformer weights once (`fixed_weights`): the same outputs as
+    restacking every call, and a weight change made after the context is seen by the next call."""
+    from rlkit.nn.transformer import fixed_weights, run_transformers
+
+    cores = tuple(make_encoder("transformer", SPACE, sequence=True, seed=s, **VARIANTS["transformer"]).core for s in (1, 2))
+    x = torch.randn(3, 1, DIM)
+    starts = torch.zeros(3, 1, dtype=torch.bool)
+    states = tuple(c.initial_state(3) for c in cores)
+    with torch.no_grad():
+        fresh, _ = run_transformers(cores, x, starts, states)
+        with fixed_weights():
+            first, _ = run_transformers(cores, x, starts, states)
+            again, _ = run_transformers(cores, x, starts, states)
+        for a, b, c in zip(fresh, first, again):
+            torch.testing.assert_close(b, a, atol=0, rtol=0)
+            torch.testing.assert_close(c, a, atol=0, rtol=0)
+        for core in cores:
+            core.blocks[0].ff[3].weight.mul_(-1.0)
+        with fixed_weights():
+            changed, _ = run_transformers(cores, x, starts, states)
+    assert all(not torch.allclose(a, b) for a, b in zip(changed, fresh))
+
+
 def reference_tcn(tcn: TCN, x: torch.Tensor) -> torch.Tensor:
     """The textbook causal TCN: left-pad each conv with (k - 1) * d zeros (Bai et al.'s Chomp1d), one episode."""
     h = x.transpose(1, 2)  # (B, D, T)

@@ -302,6 +302,12 @@ def run_transformers(
     training = first.training
     core_mask = mask if n_cores == 1 else mask.expand(n_cores, *mask.shape).reshape(n_cores * batch, *mask.shape[1:])
     heads = first.blocks[0].attn.num_heads if first.blocks else 1
+    p_drop = first.blocks[0].drop.p if first.blocks else 0.0  # blocks' residual and MLP dropout (one rate)
+
+    def drop(y: torch.Tensor) -> torch.Tensor:
+        # Identity unless training with dropout on: skips three module calls per block in rollouts.
+        return F.dropout(y, p_drop, training=True) if training and p_drop > 0 else y
+
     new_caches: list[list[torch.Tensor]] = [[] for _ in cores]
     for i, block in enumerate(first.blocks):  # the first core's modules for the hyperparameters shared by all
         (norm1_w, norm1_b, qkv_w, qkv_b, out_w, out_b, norm2_w, norm2_b, ff1_w, ff1_b, ff2_w, ff2_b) = stacked[2 + 12 * i : 14 + 12 * i]
@@ -325,10 +331,10 @@ def run_transformers(
             dropout_p=block.attn.dropout if training else 0.0,
         )  # (K B, h, T, dh)
         out = out.transpose(1, 2).reshape(n_cores, tokens, d)
-        h = h + block.drop(_linear(out, out_w, out_b))
+        h = h + drop(_linear(out, out_w, out_b))
         f = _linear(_layer_norm(h, norm2_w, norm2_b, block.norm2.eps), ff1_w, ff1_b)
-        f = block.ff[2](block.ff[1](f))  # activation, dropout
-        h = h + block.drop(_linear(f, ff2_w, ff2_b))  # (K, B * T, d)
+        f = drop(block.ff[1].forward(f))  # activation (its forward: no hooks, a sizable share of a rollout step)
+        h = h + drop(_linear(f, ff2_w, ff2_b))  # (K, B * T, d)
         for j, cache in enumerate(new_caches):
             cache += [keys[j, :, steps:], values[j, :, steps:]]  # (B, C, d): the last C tokens
     features = _layer_norm(h, stacked[-2], stacked[-1], first.final_norm.eps).view(n_cores, batch, steps, d)

@@ -300,6 +300,9 @@ def run_transformers(
         pos = torch.stack([c._encode_positions(positions) for c in cores]).view(n_cores, tokens, d)
     h = _linear(x.reshape(tokens, -1), stacked[0], stacked[1]) + pos
     training = first.training
+    # As an additive 0 / -inf mask: what SDPA turns a bool mask into on every call, here once per pass (its
+    # fused CPU kernel, forward and backward, is also ~10% faster given the float mask directly).
+    mask = torch.where(mask, 0.0, float("-inf")).to(h.dtype)
     core_mask = mask if n_cores == 1 else mask.expand(n_cores, *mask.shape).reshape(n_cores * batch, *mask.shape[1:])
     heads = first.blocks[0].attn.num_heads if first.blocks else 1
     p_drop = first.blocks[0].drop.p if first.blocks else 0.0  # blocks' residual and MLP dropout (one rate)

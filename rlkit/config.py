@@ -123,6 +123,13 @@ class PolicyConfig(_Schema):
     (rounded up to whole rollouts; 0 = off): the actor head, its ``log_std`` and a shared encoder get no
     updates, so that the critic has fitted the pretrained policy's returns before its advantages move the actor.
     Actor-critic agents only: ppo, a2c, ppo-seq (value function), sac, tqc, td3, ddpg (Q-function)."""
+    bc_data: str | None = None
+    """An ``rlkit collect`` dataset (``.npz``, in the env's spaces) whose (observation, action) pairs anchor the actor
+    through the behaviour-cloning term of ``bc_weight`` (TD3+BC); read when a run starts and again on resume."""
+    bc_weight: float = Field(0.0, ge=0, allow_inf_nan=False)
+    """Weight of the mean squared error between the actor's deterministic action (SAC/TQC: the squashed mean;
+    TD3/DDPG: ``mu``) and ``bc_data``'s action, both scaled to [-1, 1], added to the actor loss at every actor
+    update on a minibatch of ``batch_size`` dataset steps (0 = off). Off-policy actor-critics only: sac, tqc, td3, ddpg."""
 
 
 class EvalConfig(_Schema):

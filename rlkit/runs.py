@@ -267,6 +267,10 @@ def validate(config: ExperimentConfig) -> Any:
             close = difflib.get_close_matches(config.policy.encoder, names, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise ValueError(f"unknown encoder {config.policy.encoder!r}; {hint}choose one of: {', '.join(names)}")
+    if config.policy.bc_data is not None or config.policy.bc_weight:
+        from rlkit.pretrain.regularize import check_bc_config
+
+        check_bc_config(config.policy, config.algo)
     return algo
 
 
@@ -547,6 +551,7 @@ def _learn(
     on_eval: Callable[[int, dict[str, Any]], bool | None] | None,
     progress_bar: bool,
     handle_signals: bool,
+    regularizer: Any = None,
 ) -> RunResult:
     from stable_baselines3.common.callbacks import CallbackList
     from stable_baselines3.common.vec_env import VecNormalize
@@ -581,6 +586,8 @@ def _learn(
         from rlkit.pretrain.warmup import CriticWarmup
 
         chain.append(CriticWarmup(config.policy.critic_warmup_steps))
+    if regularizer is not None:
+        chain.append(regularizer)
     chain.extend(callbacks)
 
     hard_stop = False
@@ -682,6 +689,23 @@ def _load_pretrained(model: Any, config: ExperimentConfig) -> None:
         critic_parameters(model.policy)  # refuses a policy without a value function before the run directory exists
 
 
+def _bc_regularizer(model: Any, config: ExperimentConfig, resuming: Path | None = None) -> Any:
+    """``policy.bc_data``/``bc_weight``: the callback adding the BC term, its dataset read (again, on resume) and
+    checked against the agent's spaces before anything is written; None without a BC term."""
+    if not config.policy.bc_weight:
+        return None
+    from rlkit.pretrain.regularize import BCRegularizer, load_bc_data
+
+    path = config.policy.bc_data
+    if resuming is not None and not Path(path).is_file():
+        raise ValueError(
+            f"{resuming} trains with policy.bc_data {path!r}, which does not exist (any more); the BC term reads it again "
+            f"on resume: put the dataset back, or point policy.bc_data in {resuming / CONFIG_FILE} at a copy"
+        )
+    dataset = load_bc_data(path, model.observation_space, model.action_space)
+    return BCRegularizer(dataset, config.policy.bc_weight)
+
+
 def train(
     config: ExperimentConfig,
     *,
@@ -710,6 +734,7 @@ def train(
     try:
         model = algo.build(config, env)
         _load_pretrained(model, config)
+        regularizer = _bc_regularizer(model, config)
     except BaseException:
         env.close()
         raise
@@ -721,7 +746,7 @@ def train(
         model.set_logger(make_logger(run_dir))
         if on_start is not None:
             on_start(run_dir)
-        return _learn(model, env, config, run_dir, True, list(callbacks), on_eval, progress_bar, handle_signals)
+        return _learn(model, env, config, run_dir, True, list(callbacks), on_eval, progress_bar, handle_signals, regularizer)
     except BaseException:
         if latest_checkpoint(run_dir / CHECKPOINT_DIR) is None:
             shutil.rmtree(run_dir, ignore_errors=True)
@@ -789,6 +814,7 @@ def resume(
             metrics = json.loads((run_dir / METRICS_FILE).read_text())
             return RunResult(run_dir, "finished", int(model.num_timesteps), metrics,
                              f"already finished ({model.num_timesteps} of {config.total_steps} steps)", checkpoint=ckpt, model=model)  # fmt: skip
+        regularizer = _bc_regularizer(model, config, resuming=run_dir)
         if steps is not None:
             # Only once the checkpoint has loaded: a refused resume leaves the run as it was. The model
             # and device stay the run's (`device` is an override for this session, not saved).
@@ -801,6 +827,6 @@ def resume(
         model.set_logger(logger)
         if on_start is not None:
             on_start(run_dir, ckpt.step)
-        return _learn(model, env, config, run_dir, False, list(callbacks), on_eval, progress_bar, handle_signals)
+        return _learn(model, env, config, run_dir, False, list(callbacks), on_eval, progress_bar, handle_signals, regularizer)
     finally:
         env.close()

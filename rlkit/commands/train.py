@@ -52,6 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keep the pretrained encoder fixed while the heads train (default: fine-tune it)")
     parser.add_argument("--critic-warmup-steps", type=int, default=S, metavar="N",
                         help=field_help(PolicyConfig, "critic_warmup_steps"))  # fmt: skip
+    parser.add_argument("--bc-data", default=S, metavar="PATH", help=field_help(PolicyConfig, "bc_data"))
+    parser.add_argument("--bc-weight", type=float, default=S, metavar="W", help=field_help(PolicyConfig, "bc_weight"))
     preset = ", unless a preset or --config sets it"
     parser.add_argument("--n-envs", type=int, default=S, metavar="N", help=field_help(ExperimentConfig, "n_envs", preset))
     parser.add_argument("--seed", type=int, default=S, metavar="N", help=field_help(ExperimentConfig, "seed"))
@@ -85,6 +87,7 @@ _FIELD_OPTIONS = {
     "eval_episodes": ("eval.episodes", "--eval-episodes"),
     "checkpoint_every": ("checkpoint_every", "--checkpoint-every"),
     "critic_warmup_steps": ("policy.critic_warmup_steps", "--critic-warmup-steps"),
+    "bc_weight": ("policy.bc_weight", "--bc-weight"),
 }
 _KWARG_OPTIONS = {
     "encoder_kwargs": ("policy.encoder_kwargs", "--encoder-kwargs"),
@@ -122,7 +125,7 @@ def build_config(args: argparse.Namespace):
         set_path(data, ["env", "id"], env)
     if getattr(args, "encoder", None) is not None:
         set_path(data, ["policy", "encoder"], args.encoder)
-    for dest in ("init_encoder", "init_policy", "freeze_encoder"):
+    for dest in ("init_encoder", "init_policy", "freeze_encoder", "bc_data"):
         if getattr(args, dest, None) is not None:
             set_path(data, ["policy", dest], getattr(args, dest))
     for dest, (path, option) in _KWARG_OPTIONS.items():
@@ -137,6 +140,8 @@ def build_config(args: argparse.Namespace):
             raise ValueError(f"{option} must be a positive integer, got {value}")
         if dest in ("eval_every", "checkpoint_every", "critic_warmup_steps") and value < 0:
             raise ValueError(f"{option} must be 0 (never) or a positive number of steps, got {value}")
+        if dest == "bc_weight" and not value >= 0:
+            raise ValueError(f"{option} must be a weight >= 0 (0 = off), got {value}")
         set_path(data, path.split("."), value)
     if getattr(args, "wrappers", None):
         env_data = data.setdefault("env", {})

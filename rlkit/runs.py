@@ -730,6 +730,9 @@ def train(
     """
     algo = validate(config)
     config = _with_pretrained_encoder(config, algo)
+    if config.policy.bc_data is not None:  # resume reads it again, maybe from another working directory
+        policy = config.policy.model_copy(update={"bc_data": str(Path(config.policy.bc_data).resolve())})
+        config = config.model_copy(update={"policy": policy})
     env = make_vec_env(config)
     try:
         model = algo.build(config, env)

@@ -2,13 +2,15 @@
 bit; a large weight pulls a random actor onto a deterministic teacher's actions (SAC and TD3); no term during a
 critic warm-up; a stopped-and-resumed run equals a straight one; bad input is one line."""
 
+import os
+
 import gymnasium as gym
 import numpy as np
 import pytest
 import torch
 
 from rlkit.cli import main
-from rlkit.config import ExperimentConfig, load_config
+from rlkit.config import ExperimentConfig, load_config, read_yaml
 from rlkit.pretrain import collect
 from rlkit.pretrain.dataset import save_dataset
 from rlkit.pretrain.regularize import BCRegularizer
@@ -109,11 +111,12 @@ def test_no_bc_term_during_a_critic_warmup(pendulum_data):
 
 def test_resume_equals_training_straight(pendulum_data, tmp_path, signal_at):
     _, path = pendulum_data
-    config = load_config(overrides=[
+    overrides = [
         f"logdir={tmp_path}", "device=cpu", "algo=sac", "env.id=Pendulum-v1", "n_envs=1", "total_steps=192",
         "eval.every=0", "eval.episodes=1", "checkpoint_every=0", f"policy.bc_data={path}", "policy.bc_weight=2.5",
         "policy.net_arch=[32, 32]", "algo_kwargs={learning_starts: 32, batch_size: 32, buffer_size: 1000, train_freq: 8}",
-    ])  # fmt: skip
+    ]  # fmt: skip
+    config = load_config(overrides=overrides)
     straight = train(config)
     stopped = train(config, callbacks=[signal_at(96)])
     assert stopped.status == "interrupted" and 96 <= stopped.checkpoint.step < 192
@@ -129,6 +132,11 @@ def test_resume_equals_training_straight(pendulum_data, tmp_path, signal_at):
     for tag, (steps, values) in curves_a.items():
         np.testing.assert_array_equal(curves_b[tag][0], steps, err_msg=tag)
         np.testing.assert_array_equal(curves_b[tag][1], values, err_msg=tag)
+
+    # A relative path is saved absolute, so that a resume from another working directory finds the dataset.
+    relative = load_config(overrides=[*overrides, f"logdir={tmp_path / 'rel'}", "total_steps=32", f"policy.bc_data={os.path.relpath(path)}"])
+    saved = read_yaml(train(relative).run_dir / "config.yaml")["policy"]["bc_data"]
+    assert saved == str(path.resolve())
 
     # The dataset is read again on resume: a missing one is one line naming it.
     path.rename(path.with_suffix(".moved"))

@@ -49,8 +49,9 @@ def _run_all():
     return run_all
 
 
-# "groundhog-tuned": the same env as "groundhog" with the hyperparameters tuned on it afterwards (MLP and LSTM).
-ENV_ORDER = ("groundhog", "groundhog-tuned", "groundhog-easy", "partialview", "minigrid")
+# "groundhog-tuned": the same env as "groundhog" with the hyperparameters tuned on it afterwards (MLP and LSTM);
+# "groundhog-easy-long": "groundhog-easy"'s LSTM and MLP given 10x the steps.
+ENV_ORDER = ("groundhog", "groundhog-tuned", "groundhog-easy", "groundhog-easy-long", "partialview", "minigrid")
 AGENT_ORDER = ("mlp", "lstm", "gru", "tcn", "transformer")
 AGENT_LABEL = {"mlp": "MLP-PPO (SB3)", "lstm": "ppo-seq LSTM", "gru": "ppo-seq GRU", "tcn": "ppo-seq TCN", "transformer": "ppo-seq Transformer"}
 
@@ -134,19 +135,19 @@ def tables_markdown(data: dict) -> str:
         env = first["env"] + "".join(f" {k}={v}" for k, v in first["env_kwargs"].items())
         out.append(f"### {env} (`{env_name}_*`)\n")
         episodes = _eval_episodes(first["experiment"])
-        out.append(f"{first['steps']:,} env steps per run, seeds {', '.join(map(str, first['seeds']))}; final evaluation over {episodes} seeded episodes.\n")
-        out.append("| agent | final return (mean ± std over seeds) | per seed | steps to 90 % of final | minutes |")
-        out.append("|---|---:|---|---:|---:|")
+        out.append(f"Final evaluation over {episodes} seeded episodes; each row has its own budget and seeds.\n")
+        out.append("| agent | env steps | final return (mean ± std over seeds) | per seed | steps to 90 % of final | minutes |")
+        out.append("|---|---:|---:|---|---:|---:|")
         by_agent = {r["experiment"].split("_", 1)[1]: r for r in rows}
         for agent in AGENT_ORDER:
             r = by_agent.get(agent)
             if r is None:
                 continue
             score = f"{num(r['mean'])} ± {num(r['std'])}" if r["mean"] is not None else "failed"
-            seeds = ", ".join(num(s) for s in r["scores"])
+            seeds = ", ".join(f"{num(v)} (s{seed})" for seed, v in zip(r["seeds"], r["scores"]))
             reach = r.get("steps_to_90")
             minutes = f"{r['minutes']:.1f}" if r["minutes"] else "–"
-            out.append(f"| {AGENT_LABEL[agent]} | {score} | {seeds} | {f'{reach:,}' if reach else '–'} | {minutes} |")
+            out.append(f"| {AGENT_LABEL[agent]} | {r['steps']:,} | {score} | {seeds} | {f'{reach:,}' if reach else '–'} | {minutes} |")
         baselines = first.get("baselines") or {}
         if baselines:
             out.append("\nBaselines on the same evaluation episodes: " + ", ".join(f"{k} {num(v)}" for k, v in baselines.items()) + ".\n")

@@ -173,14 +173,15 @@ def plot(data: dict, png: Path) -> None:
             if not curve:
                 continue
             mean, std = curve["mean"], curve["std"]
-            ax.plot(curve["steps"], mean, color=f"C{i}", label=AGENT_LABEL[agent])
+            seeds = len(rows[agent]["seeds"])
+            ax.plot(curve["steps"], mean, color=f"C{i}", label=f"{AGENT_LABEL[agent]} ({seeds} seed{'s' if seeds > 1 else ''})")
             ax.fill_between(curve["steps"], [m - s for m, s in zip(mean, std)], [m + s for m, s in zip(mean, std)], color=f"C{i}", alpha=0.15)
         first = next(iter(rows.values()))
         for j, (name, value) in enumerate((first.get("baselines") or {}).items()):
             ax.axhline(value, ls=":", lw=1, color=f"C{j + 5}", label=f"{name} {value:.3g}")
         ax.set_title(f"{first['env']} ({env_name})", fontsize="medium")
         ax.set_xlabel("env steps")
-        ax.set_ylabel("eval mean return (mean ± std, 3 seeds)")
+        ax.set_ylabel("eval mean return (mean ± std over seeds)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize="x-small")
     fig.tight_layout()

@@ -30,3 +30,29 @@ def signal_at():
             return True
 
     return SignalAt
+
+
+@pytest.fixture
+def assert_same_training():
+    """``assert_same_training(straight, other, what, required=("eval/mean_reward",))``: `other` (a resumed or
+    extended run) ends with `straight`'s parameters exactly and wrote every non-time curve at the same steps with
+    the same values, each step once; `required` are tags that must be among the curves (so the check has some)."""
+    import numpy as np
+    import torch
+
+    from rlkit.tb import read_scalars
+
+    def curves(run_dir):
+        return {tag: v for tag, v in read_scalars(run_dir).items() if not tag.startswith("time/")}
+
+    def check(straight, other, what, required=("eval/mean_reward",)):
+        a, b = straight.model.policy.state_dict(), other.model.policy.state_dict()
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), f"{what} parameters differ"
+        curves_a, curves_b = curves(straight.run_dir), curves(other.run_dir)
+        assert curves_a.keys() == curves_b.keys() and set(required) <= curves_a.keys()
+        for tag, (steps, values) in curves_a.items():
+            np.testing.assert_array_equal(curves_b[tag][0], steps, err_msg=f"{tag}: steps differ (gap or duplicate)")
+            np.testing.assert_array_equal(curves_b[tag][1], values, err_msg=f"{tag}: values differ")
+            assert np.all(np.diff(steps) > 0), f"{tag}: duplicate steps"
+
+    return check

@@ -394,12 +394,11 @@ def test_same_seed_same_training():
 
 
 @pytest.mark.parametrize("encoder", ["gru", "transformer"])
-def test_stop_and_resume_equals_training_straight(tmp_path, encoder, signal_at):
+def test_stop_and_resume_equals_training_straight(tmp_path, encoder, signal_at, assert_same_training):
     """``rlkit train ppo-seq`` stopped by Ctrl-C and resumed == trained straight (weights and every curve):
     the envs' memory and action masks are part of the checkpoint."""
     from rlkit.config import load_config
     from rlkit.runs import resume, train
-    from rlkit.tb import read_scalars
 
     config = load_config(overrides=[
         f"logdir={tmp_path}", "device=cpu", "algo=ppo-seq", "env.id=rlkit/GroundhogDay-Easy-v0", "n_envs=2",
@@ -411,13 +410,7 @@ def test_stop_and_resume_equals_training_straight(tmp_path, encoder, signal_at):
     assert straight.status == "finished" and stopped.status == "interrupted"
     resumed = resume(stopped.run_dir)
     assert resumed.status == "finished" and resumed.steps == straight.steps
-    a, b = straight.model.policy.state_dict(), resumed.model.policy.state_dict()
-    assert all(torch.equal(a[k], b[k]) for k in a), "resumed parameters differ"
-    curves_a = {k: v for k, v in read_scalars(straight.run_dir).items() if not k.startswith("time/")}
-    curves_b = {k: v for k, v in read_scalars(resumed.run_dir).items() if not k.startswith("time/")}
-    assert curves_a.keys() == curves_b.keys() and "train/value_loss" in curves_a and "rollout/ep_rew_mean" in curves_a
-    for tag, (steps, values) in curves_a.items():
-        np.testing.assert_array_equal(curves_b[tag][1], values, err_msg=tag)
+    assert_same_training(straight, resumed, "resumed", required=("train/value_loss", "rollout/ep_rew_mean"))
 
 
 # --- learning (slow) ------------------------------------------------------------------------------

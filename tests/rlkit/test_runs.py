@@ -81,19 +81,6 @@ def _curves(run_dir):
     return {tag: v for tag, v in read_scalars(run_dir).items() if not tag.startswith("time/")}
 
 
-def _assert_same_training(straight, other, what):
-    """`other` (a resumed or extended run) ends with `straight`'s parameters exactly and wrote every
-    non-time curve at the same steps with the same values, each step once."""
-    a, b = straight.model.policy.state_dict(), other.model.policy.state_dict()
-    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), f"{what} parameters differ"
-    curves_a, curves_b = _curves(straight.run_dir), _curves(other.run_dir)
-    assert curves_a.keys() == curves_b.keys() and "eval/mean_reward" in curves_a
-    for tag, (steps, values) in curves_a.items():
-        np.testing.assert_array_equal(curves_b[tag][0], steps, err_msg=f"{tag}: steps differ (gap or duplicate)")
-        np.testing.assert_array_equal(curves_b[tag][1], values, err_msg=f"{tag}: values differ")
-        assert np.all(np.diff(steps) > 0), f"{tag}: duplicate steps"
-
-
 RESUME_CASES = {
     # PPO through the VectorEnv adapter, with observation and reward normalization.
     "ppo-gridworld-normalized": ["algo=ppo", "env.id=rlkit/GridWorld-v0", "env.kwargs.max_steps=20",
@@ -115,7 +102,7 @@ RESUME_CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(RESUME_CASES))
-def test_stop_and_resume_equals_training_straight(tmp_path, case, signal_at):
+def test_stop_and_resume_equals_training_straight(tmp_path, case, signal_at, assert_same_training):
     """N steps, Ctrl-C, resume to 2N == 2N straight: parameters exactly, and every non-time curve."""
     config = _config(tmp_path, "total_steps=512", "checkpoint_every=0", *RESUME_CASES[case])
     straight = train(config)
@@ -130,12 +117,12 @@ def test_stop_and_resume_equals_training_straight(tmp_path, case, signal_at):
     resumed = resume(stopped.run_dir)
     assert resumed.status == "finished" and resumed.steps == straight.steps
 
-    _assert_same_training(straight, resumed, "resumed")
+    assert_same_training(straight, resumed, "resumed")
     assert json.loads((resumed.run_dir / METRICS_FILE).read_text())["mean_reward"] == straight.metrics["mean_reward"]
 
 
 @pytest.mark.parametrize("case", ["ppo-gridworld-normalized", "sac-pendulum", "ppo-pendulum-sde4", "sac-pendulum-sde"])
-def test_extending_a_finished_run_equals_training_straight(tmp_path, case):
+def test_extending_a_finished_run_equals_training_straight(tmp_path, case, assert_same_training):
     """N steps to the end, then `resume(steps=2N)` == 2N straight (constant schedules): parameters exactly,
     every non-time curve on one step axis; the run's config.yaml now says 2N."""
     straight = train(_config(tmp_path, "total_steps=512", "checkpoint_every=0", *RESUME_CASES[case]))
@@ -147,7 +134,7 @@ def test_extending_a_finished_run_equals_training_straight(tmp_path, case):
     assert read_run_config(short.run_dir).total_steps == 512
     assert json.loads((short.run_dir / METRICS_FILE).read_text())["steps"] == 512
 
-    _assert_same_training(straight, extended, "extended")
+    assert_same_training(straight, extended, "extended")
 
 
 def test_resume_steps_must_exceed_the_steps_done(tmp_path):

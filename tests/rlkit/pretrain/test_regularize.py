@@ -16,7 +16,6 @@ from rlkit.pretrain.dataset import save_dataset
 from rlkit.pretrain.regularize import BCRegularizer
 from rlkit.pretrain.warmup import CriticWarmup
 from rlkit.runs import _bc_regularizer, make_vec_env, resume, train, validate
-from rlkit.tb import read_scalars
 
 
 class PendulumTeacher:
@@ -109,7 +108,7 @@ def test_no_bc_term_during_a_critic_warmup(pendulum_data):
     assert model.logger.name_to_value["train/bc_loss"] > 0  # after the warm-up the term is on
 
 
-def test_resume_equals_training_straight(pendulum_data, tmp_path, signal_at):
+def test_resume_equals_training_straight(pendulum_data, tmp_path, signal_at, assert_same_training):
     _, path = pendulum_data
     overrides = [
         f"logdir={tmp_path}", "device=cpu", "algo=sac", "env.id=Pendulum-v1", "n_envs=1", "total_steps=192",
@@ -123,15 +122,7 @@ def test_resume_equals_training_straight(pendulum_data, tmp_path, signal_at):
     resumed = resume(stopped.run_dir)
     assert resumed.status == "finished" and resumed.steps == 192
 
-    a, b = straight.model.policy.state_dict(), resumed.model.policy.state_dict()
-    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), "resumed parameters differ"
-    curves_a, curves_b = (
-        {t: v for t, v in read_scalars(run.run_dir).items() if not t.startswith("time/")} for run in (straight, resumed)
-    )
-    assert curves_a.keys() == curves_b.keys() and "train/bc_loss" in curves_a
-    for tag, (steps, values) in curves_a.items():
-        np.testing.assert_array_equal(curves_b[tag][0], steps, err_msg=tag)
-        np.testing.assert_array_equal(curves_b[tag][1], values, err_msg=tag)
+    assert_same_training(straight, resumed, "resumed", required=("train/bc_loss",))
 
     # A relative path is saved absolute, so that a resume from another working directory finds the dataset.
     relative = load_config(overrides=[*overrides, f"logdir={tmp_path / 'rel'}", "total_steps=32", f"policy.bc_data={os.path.relpath(path)}"])

@@ -89,11 +89,11 @@ class BCRegularizer(BaseCallback):
             raise ValueError(f"bc weight must be a finite number >= 0, got {weight}")
         self.dataset = dataset
         self.weight = float(weight)
-        self._losses: list[float] = []
+        self._loss_sum, self._loss_count = 0.0, 0  # over the actor steps of the current update
         self._optimizer: Any = None
 
     def _on_training_start(self) -> None:
-        self._losses = []
+        self._loss_sum, self._loss_count = 0.0, 0
         if self.weight == 0:
             return
         model = self.model
@@ -120,8 +120,9 @@ class BCRegularizer(BaseCallback):
                 target = torch.as_tensor(actions[index], device=model.device)
                 mse = F.mse_loss(deterministic_action(actor, obs_t), target)
                 (self.weight * mse).backward()
-                self._losses.append(mse.item())
-                self.logger.record("train/bc_loss", float(np.mean(self._losses)))
+                self._loss_sum += mse.item()
+                self._loss_count += 1
+                self.logger.record("train/bc_loss", self._loss_sum / self._loss_count)
             return original(*args, **kwargs)
 
         optimizer.step = step
@@ -129,7 +130,7 @@ class BCRegularizer(BaseCallback):
 
     def _on_rollout_start(self) -> None:
         # SB3 trains between two rollouts: the losses of the update before this rollout are recorded; the next starts afresh.
-        self._losses = []
+        self._loss_sum, self._loss_count = 0.0, 0
 
     def _on_step(self) -> bool:
         return True

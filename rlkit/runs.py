@@ -408,11 +408,19 @@ def read_run_config(run_dir: str | Path) -> ExperimentConfig:
 
 
 def find_model(run_dir: str | Path) -> tuple[Path, Checkpoint | None]:
-    """The final ``model.zip`` of a run, else its newest checkpoint; error if it has neither."""
+    """The run's newest agent: its final ``model.zip``, unless a checkpoint is further on (an extension,
+    ``rlkit resume --steps``, stopped before it finished: model.zip is still the shorter run's), else its
+    newest checkpoint; error if it has neither."""
     run_dir = Path(run_dir)
-    if (run_dir / MODEL_FILE).is_file():
-        return run_dir / MODEL_FILE, None
     ckpt = latest_checkpoint(run_dir / CHECKPOINT_DIR)
+    if (run_dir / MODEL_FILE).is_file():
+        final_step = None
+        try:  # metrics.json is written right after model.zip, with the step count of that model
+            final_step = int(json.loads((run_dir / METRICS_FILE).read_text())["steps"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        if ckpt is None or (final_step is not None and ckpt.step <= final_step):
+            return run_dir / MODEL_FILE, None
     if ckpt is None:
         raise ValueError(f"{run_dir} holds no model ({MODEL_FILE}) and no checkpoint")
     return ckpt.model_path, ckpt

@@ -3,7 +3,8 @@
   rlkit enjoy runs/rlkit-GridWorld-v0__ppo__default__s0__20250101-120000
   rlkit enjoy RUN --record gridworld.gif --episodes 3
 
-Uses the run's final model.zip, or its newest checkpoint if the run has not finished.
+Uses the run's newest agent: its final model.zip, or its newest checkpoint if the run (or an extension of it,
+`rlkit resume --steps`) has not finished.
 """
 
 from __future__ import annotations

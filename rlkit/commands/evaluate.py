@@ -3,8 +3,9 @@
   rlkit eval runs/rlkit-GridWorld-v0__ppo__default__s0__20250101-120000 --episodes 50
   rlkit eval RUN --env-kwargs slip_prob=0.2      the same agent on a variant of its env
 
-Uses the run's final model.zip, or its newest checkpoint if the run has not finished. Episode i is
-reset with seed SEED + i, so the same run and seed give the same numbers.
+Uses the run's newest agent: its final model.zip, or its newest checkpoint if the run (or an extension
+of it, `rlkit resume --steps`) has not finished. Episode i is reset with seed SEED + i, so the same run
+and seed give the same numbers.
 """
 
 from __future__ import annotations

@@ -61,6 +61,24 @@ def test_eval_uses_latest_checkpoint_without_model(cartpole_run, tmp_path, capsy
     assert "holds no model (model.zip) and no checkpoint" in capsys.readouterr().err
 
 
+def test_eval_uses_an_interrupted_extensions_checkpoint_over_the_older_model(cartpole_run, tmp_path, capsys, signal_at):
+    """`rlkit resume --steps` stopped midway leaves model.zip of the shorter run next to newer checkpoints:
+    eval takes the newest agent, and model.zip again once the extension finishes."""
+    import shutil
+
+    from rlkit.runs import resume
+
+    copy = tmp_path / cartpole_run.name
+    shutil.copytree(cartpole_run, copy)
+    stopped = resume(copy, steps=1024, callbacks=[signal_at(512)])
+    assert stopped.status == "interrupted" and stopped.checkpoint.step > 256
+    assert main(["eval", str(copy), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["model"] == str(stopped.checkpoint.model_path)
+    assert resume(copy).status == "finished"
+    assert main(["eval", str(copy), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["model"] == str(copy / "model.zip")
+
+
 def test_eval_refuses_other_spaces_and_corrupted_models(tmp_path, capsys):
     config = load_config(overrides=[
         f"logdir={tmp_path}", "env.id=rlkit/GridWorld-v0", "n_envs=2", "total_steps=64", "eval.every=0",

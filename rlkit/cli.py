@@ -32,6 +32,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
     """Shows every option's default and keeps the description's line breaks."""
 
+    def _get_help_string(self, action: argparse.Action) -> str:
+        help_ = action.help or ""
+        # A default the help already states in words ("the run's eval.episodes") says more than
+        # argparse's repr of the attribute (None); a required option has none to show.
+        if "(default" in help_ or action.required:
+            return help_
+        # An on/off flag's attribute value reads backwards for a --no-… flag ("--no-prune (default:
+        # True)"); what the user needs to know is that the flag is not given by default.
+        if action.nargs == 0 and isinstance(action.default, bool):
+            return help_ + " (default: off)"
+        return super()._get_help_string(action)
+
 
 class _Parser(argparse.ArgumentParser):
     """Usage errors are one line on stderr (what is wrong and where to read more), exit code 2."""

@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     common.add_argument("--logdir", default="runs", metavar="DIR", help="directory the run directory is created in")
     common.add_argument("--encoder-kwargs", nargs="+", action="extend", default=[], metavar="KEY=VALUE", help="encoder options")
     common.add_argument("--device", default="cpu", help="torch device")
-    formatter = argparse.ArgumentDefaultsHelpFormatter
+    from rlkit.cli import _HelpFormatter as formatter
     vae = sub.add_parser("vae", parents=[common], help="β-VAE on the observations", formatter_class=formatter)
     vae.add_argument("--encoder", choices=("cnn", "mlp"), default="cnn", help="VAE body: cnn for (C, H, W), mlp for vectors")
     vae.add_argument("--latent", type=int, default=16, metavar="D", help="latent size (= features of the encoder)")

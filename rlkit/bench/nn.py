@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dim", type=int, default=32, help="per-step input size")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1: steadier on a shared machine)")
     parser.add_argument("--repeat", type=int, default=5, help="best-of repeats per timing")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random inputs and the encoders' weights")
 
 
 def _max_diff(a: "torch.Tensor", b: "torch.Tensor") -> float:

@@ -55,3 +55,14 @@ def test_required_options_show_no_default():
             if action.option_strings and action.required and "(default" in _rendered_help(parser, action):
                 shown.append(f"{prog} {'/'.join(action.option_strings)}")
     assert not shown, shown
+
+
+def test_every_option_of_every_command_has_help():
+    # tests/rlkit/commands/test_help.py covers the run commands; this reaches the nested ones too.
+    missing = [
+        f"{prog} {'/'.join(action.option_strings)}"
+        for prog, parser in _all_parsers(build_parser())
+        for action in parser._actions
+        if action.option_strings and not action.help
+    ]
+    assert not missing, missing

@@ -57,7 +57,7 @@ def atomic_open(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
     POSIX (same directory, same file system), so readers see the old file or the new one, never half.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(path.parent)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, mode) as handle:
@@ -76,6 +76,19 @@ def atomic_write(path: str | Path, data: bytes) -> None:
     """Write `data` to `path` atomically (see `atomic_open`)."""
     with atomic_open(path, "wb") as handle:
         handle.write(data)
+
+
+def make_dirs(directory: str | Path) -> None:
+    """``mkdir -p directory``; a file in the way is a one-line ``NotADirectoryError`` that names it
+    (``mkdir`` says only "File exists" or "Not a directory", without saying which part of the path)."""
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next((p for p in (directory, *directory.parents) if p.exists() and not p.is_dir()), directory)
+        raise NotADirectoryError(
+            f"cannot create directory {str(directory)!r}: {str(blocker)!r} is a file, not a directory; choose another path"
+        ) from None
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -98,7 +111,7 @@ def create_unique_dir(base: str | Path) -> Path:
     (seed groups, sweeps) never share a run directory.
     """
     base = Path(base)
-    base.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(base.parent)
     for attempt in range(1, 1000):
         path = base if attempt == 1 else base.with_name(f"{base.name}-{attempt}")
         try:

@@ -266,12 +266,17 @@ def deep_update(base: dict[str, Any], updates: dict[str, Any]) -> dict[str, Any]
     return base
 
 
+# A KEY=VALUE option's example in its error message: the keys of --env-kwargs are the env's, not config paths.
+_ASSIGNMENT_EXAMPLES = {"--env-kwargs": "size=8", "--algo-kwargs": "n_steps=64", "--encoder-kwargs": "hidden_sizes=[64,64]"}
+
+
 def parse_assignment(text: str, option: str = "--set") -> tuple[list[str], Any]:
     """``"a.b=value"`` → ``(["a", "b"], value)``, the value parsed as YAML (``64``, ``true``, ``[1, 2]``, ``lin_1e-3``)."""
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or not key or any(not part for part in key.split(".")):
-        raise ValueError(f"{option} {text!r}: expected KEY=VALUE with a dotted KEY, e.g. {option} algo_kwargs.n_steps=64")
+        example = _ASSIGNMENT_EXAMPLES.get(option, "algo_kwargs.n_steps=64")
+        raise ValueError(f"{option} {text!r}: expected KEY=VALUE with a dotted KEY, e.g. {option} {example}")
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError as exc:
@@ -294,11 +299,13 @@ def set_path(data: dict[str, Any], path: list[str], value: Any) -> None:
     node[path[-1]] = value
 
 
-def read_yaml(path: str | Path) -> dict[str, Any]:
-    """Read a config file; malformed YAML or a non-mapping top level names the file and the line."""
+def read_yaml(path: str | Path, what: str = "config file") -> dict[str, Any]:
+    """Read a config file (`what` names it in errors); malformed YAML or a non-mapping top level names the file and the line."""
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{what} {str(path)!r} is a directory; expected a YAML file")
     if not path.is_file():
-        raise FileNotFoundError(f"config file {str(path)!r} does not exist")
+        raise FileNotFoundError(f"{what} {str(path)!r} does not exist")
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:

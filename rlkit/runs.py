@@ -132,6 +132,30 @@ def _resolve_wrapper(name: str) -> type:
     return wrapper
 
 
+def _rejected_kwargs(env_id: str, kwargs: dict[str, Any], exc: TypeError) -> ValueError:
+    """The one line for env kwargs the constructor refused: its error, and the keywords it does take."""
+    from gymnasium.envs.registration import load_env_creator
+
+    # Gymnasium appends "was raised from the environment creator for ID with kwargs (...)": said already.
+    reason = str(exc).split(" was raised from the environment creator")[0].strip()
+    entry = resolve_env_id(env_id).entry_point
+    try:
+        params = inspect.signature(load_env_creator(entry) if isinstance(entry, str) else entry).parameters
+    except (TypeError, ValueError, ImportError, AttributeError):  # a creator without a readable signature
+        return ValueError(f"{env_id} rejected env kwargs {kwargs}: {reason}")
+    if any(p.kind == inspect.Parameter.VAR_KEYWORD for p in params.values()):  # **kwargs: its names are not listed
+        return ValueError(f"{env_id} rejected env kwargs {kwargs}: {reason}")
+    keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    accepted = [name for name, p in params.items() if p.kind in keyword and name not in ("self", "render_mode")]
+    hint = ""
+    unknown = [key for key in kwargs if key not in accepted]
+    close = difflib.get_close_matches(unknown[0], accepted, n=1) if unknown and accepted else []
+    if close:
+        hint = f"; did you mean {close[0]!r}?"
+    takes = f" ({env_id} takes: {', '.join(accepted)})" if accepted else f" ({env_id} takes no keyword arguments)"
+    return ValueError(f"{env_id} rejected env kwargs {kwargs}: {reason}{hint}{takes}")
+
+
 def make_env(env_config: Any, render_mode: str | None = None, monitor: bool = False) -> Any:
     """One env as the config describes it: ``gymnasium.make(id, **kwargs)`` then the wrappers in order.
 
@@ -146,7 +170,7 @@ def make_env(env_config: Any, render_mode: str | None = None, monitor: bool = Fa
     try:
         env = gym.make(env_config.id, **kwargs)
     except TypeError as exc:
-        raise ValueError(f"{env_config.id} rejected env kwargs {dict(env_config.kwargs)}: {exc}") from None
+        raise _rejected_kwargs(env_config.id, dict(env_config.kwargs), exc) from None
     if monitor:
         from stable_baselines3.common.monitor import Monitor
 
@@ -189,7 +213,7 @@ def make_vec_env(config: ExperimentConfig) -> Any:
         try:
             env = make_vector_env(config.env.id, config.n_envs, config.env.kwargs, require_same_step=mode == "auto")
         except TypeError as exc:
-            raise ValueError(f"{config.env.id} rejected env kwargs {dict(config.env.kwargs)}: {exc}") from None
+            raise _rejected_kwargs(config.env.id, dict(config.env.kwargs), exc) from None
     if env is None:
         make_env(config.env).close()  # fail here, in this process, on bad kwargs or wrappers
         if mode == "subproc":
@@ -217,7 +241,8 @@ def env_spaces(config: ExperimentConfig) -> tuple[Any, Any]:
         venv.close()
 
 
-def _check_device(device: str) -> None:
+def check_device(device: str) -> None:
+    """A one-line ``ValueError`` for a device torch cannot parse or this machine lacks (``auto`` passes)."""
     import torch
 
     if device == "auto":
@@ -240,7 +265,7 @@ def validate(config: ExperimentConfig) -> Any:
     that does not fit the env's action space."""
     from agents import algos_for, get_algo
 
-    _check_device(config.device)
+    check_device(config.device)
     resolve_env_id(config.env.id)
     algo = get_algo(config.algo)
     env = make_env(config.env)
@@ -434,6 +459,7 @@ def load_agent(run_dir: str | Path, device: str = "auto", env_kwargs: dict[str, 
     from agents import get_algo
 
     config = read_run_config(run_dir)
+    check_device(device)  # else SB3's load reports a bad --device as a model that cannot be loaded
     if env_kwargs:
         config = config.model_copy(update={"env": config.env.model_copy(update={"kwargs": {**config.env.kwargs, **env_kwargs}})})
     algo = get_algo(config.algo)

@@ -41,6 +41,7 @@ from typing import Any, Callable
 
 import yaml
 
+from rlkit.checkpoints import make_dirs
 from rlkit.config import ExperimentConfig, config_from_dict, read_yaml, set_path
 
 BACKENDS = ("local", "ray")
@@ -156,7 +157,7 @@ def parse_space(data: dict[str, Any], source: str = "search space") -> dict[str,
 
 def load_space(path: str | Path, config: ExperimentConfig | None = None) -> dict[str, Param]:
     """Read a search space file; with `config`, also check every field against it (`check_space`)."""
-    space = parse_space(read_yaml(path), str(path))
+    space = parse_space(read_yaml(path, "search space file"), str(path))
     if config is not None:
         check_space(space, config, str(path))
     return space
@@ -343,13 +344,18 @@ def require_optuna() -> Any:
     return optuna
 
 
-def make_executor(backend: str, workers: int, ray_address: str | None = None) -> Any:
+def check_executor_args(backend: str, workers: int, ray_address: str | None = None) -> None:
+    """The checks of `make_executor` that need no executor (run before anything is written)."""
     if backend not in BACKENDS:
         raise ValueError(f"--backend {backend!r}: expected one of {', '.join(BACKENDS)}")
     if workers < 1:
         raise ValueError(f"--workers must be a positive integer, got {workers}")
     if ray_address and backend != "ray":
         raise ValueError("--ray-address needs --backend ray")
+
+
+def make_executor(backend: str, workers: int, ray_address: str | None = None) -> Any:
+    check_executor_args(backend, workers, ray_address)
     if backend == "ray":
         return _RayExecutor(ray_address, workers)
     return _InlineExecutor() if workers == 1 else _ProcessExecutor(workers)
@@ -401,7 +407,7 @@ def run_seeds(
         name = config.run_name(stamp).replace(f"__s{config.seed}__", f"__seeds{_seed_label(seeds)}__")
         directory = Path(config.logdir) / name
     directory = Path(directory).resolve()  # workers (other processes, Ray tasks) may have another working directory
-    directory.mkdir(parents=True, exist_ok=True)
+    make_dirs(directory)
     futures = {}
     runs: dict[int, dict[str, Any]] = {}
     try:
@@ -436,7 +442,29 @@ def make_storage(url: str) -> Any:
     import optuna
 
     engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None
-    return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+    shown = _without_password(url)
+    try:
+        return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+    except ImportError:  # a known dialect whose driver is not installed (psycopg2, pymysql)
+        scheme = url.partition(":")[0]
+        raise ValueError(f"--storage {shown!r}: the database driver for {scheme} is not installed; install it "
+                         "(e.g. pip install psycopg2-binary for postgresql, PyMySQL for mysql+pymysql)") from None  # fmt: skip
+    except Exception as exc:  # noqa: BLE001  (SQLAlchemy's errors for a malformed URL or an unknown dialect)
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(
+            f"--storage {shown!r}: cannot open it ({reason}); expected a database URL such as "
+            "sqlite:///sweeps/study.db or postgresql://user:pass@host/db"
+        ) from None
+
+
+def _without_password(url: str) -> str:
+    """`url` as errors show it: a password is written as *** (stderr ends up in CI logs)."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001  (not a URL SQLAlchemy can parse: nothing to hide in it)
+        return url
 
 
 def make_pruner(prune: bool) -> Any:
@@ -509,18 +537,30 @@ def run_sweep(
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     if n_trials < 1:
         raise ValueError(f"--trials must be a positive integer, got {n_trials}")
+    if seed < 0:
+        raise ValueError(f"--sampler-seed must be a non-negative integer, got {seed}")
+    check_executor_args(backend, workers, ray_address)  # before the study exists: bad input leaves no study.db
     check_space(space, config)
     directory = Path(directory).resolve()  # workers (other processes, Ray tasks) may have another working directory
-    directory.mkdir(parents=True, exist_ok=True)
-    storage_url = storage or sqlite_url(directory / STUDY_FILE)
-    study_name = study_name or directory.resolve().name
-    store = make_storage(storage_url)
-    study = optuna.create_study(study_name=study_name, storage=store, direction="maximize", load_if_exists=True)
-    # The sampler's seed is offset by the trials already in the study: a continued sweep must not draw
-    # the start-up parameters of the first session again (a fresh sweep stays reproducible from `seed`).
-    sampler = optuna.samplers.TPESampler(seed=seed + len(study.get_trials(deepcopy=False)))
-    study = optuna.load_study(study_name=study_name, storage=store, sampler=sampler, pruner=make_pruner(prune))
-    _check_same_study(study, config, space, storage_url)
+    # The topmost directory this call creates (sweeps/ as well as sweeps/NAME/), removed if setup fails.
+    created = next((p for p in reversed((directory, *directory.parents)) if not p.exists()), None)
+    make_dirs(directory)
+    try:
+        storage_url = storage or sqlite_url(directory / STUDY_FILE)
+        study_name = study_name or directory.resolve().name
+        store = make_storage(storage_url)
+        study = optuna.create_study(study_name=study_name, storage=store, direction="maximize", load_if_exists=True)
+        # The sampler's seed is offset by the trials already in the study: a continued sweep must not draw
+        # the start-up parameters of the first session again (a fresh sweep stays reproducible from `seed`).
+        sampler = optuna.samplers.TPESampler(seed=seed + len(study.get_trials(deepcopy=False)))
+        study = optuna.load_study(study_name=study_name, storage=store, sampler=sampler, pruner=make_pruner(prune))
+        _check_same_study(study, config, space, storage_url)
+    except BaseException:
+        if created is not None:  # a sweep that never started leaves no directory behind
+            import shutil
+
+            shutil.rmtree(created, ignore_errors=True)
+        raise
 
     # Trials left RUNNING by a dead sweep process on this host are stale: fail them, run their params again.
     host, pid = socket.gethostname(), os.getpid()

@@ -32,8 +32,9 @@ _BASE_ID = re.compile(r"rlkit/[A-Za-z0-9]+-v\d+")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="few steps and one repeat: a smoke run, noisy figures")
-    parser.add_argument("--steps", type=int, default=20_000, help="single-env steps per timed run (--quick: 2000)")
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs per figure; the best is shown (--quick: 1)")
+    # None: the value --quick picks, else the full one; a value given wins over --quick.
+    parser.add_argument("--steps", type=int, default=None, help="single-env steps per timed run (default: 20000; --quick: 2000)")
+    parser.add_argument("--repeat", type=int, default=None, help="timed runs per figure; the best is shown (default: 3; --quick: 1)")
     parser.add_argument("--all", action="store_true", help="bench every registered rlkit id, not only the base -v0 ids")
     parser.add_argument("--seed", type=int, default=0, help="seed of the envs and of the pre-sampled actions")
 
@@ -43,8 +44,8 @@ def run(args: argparse.Namespace) -> int:
 
     import envs
 
-    steps = 2000 if args.quick else args.steps
-    repeat = 1 if args.quick else args.repeat
+    steps = args.steps if args.steps is not None else 2000 if args.quick else 20_000
+    repeat = args.repeat if args.repeat is not None else 1 if args.quick else 3
     if steps < 1 or repeat < 1:
         raise ValueError(f"bench envs: --steps={steps} and --repeat={repeat} must both be >= 1")
     env_ids = list(envs.ENV_IDS) if args.all else [i for i in envs.ENV_IDS if _BASE_ID.fullmatch(i)]

@@ -46,6 +46,10 @@ def run(args: argparse.Namespace) -> int:
     from rlkit.bench import best_time, print_table
     from rlkit.nn import make_encoder
 
+    sizes = {"--batch": args.batch, "--chunk": args.chunk, "--context": args.context, "--dim": args.dim,
+             "--threads": args.threads, "--repeat": args.repeat}  # fmt: skip
+    if min(sizes.values()) < 1:
+        raise ValueError(f"bench nn: {', '.join(f'{k}={v}' for k, v in sizes.items())} must all be >= 1")
     torch.set_num_threads(args.threads)
     g = torch.Generator().manual_seed(args.seed)
     space = spaces.Box(-np.inf, np.inf, (args.dim,), np.float32)

@@ -27,8 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "sb3-contrib's RecurrentPPO (rlkit.bench.train_memory)")  # fmt: skip
     parser.add_argument("--env", default=None, help="an env id with a batched vector_entry_point; none given: rlkit/GridWorld-v0, or CartPole-v1 with --suite memory")
     parser.add_argument("--n-envs", type=int, nargs="+", default=None, metavar="N", help="env copies stepped together, one table row per setup and N; none given: 16 64, or 8 with --suite memory")
-    parser.add_argument("--steps", type=int, default=16_384, metavar="N", help="env steps per timed learn() (--quick: 4096)")
-    parser.add_argument("--repeat", type=int, default=3, metavar="N", help="timed runs per row, interleaved across rows; the best is shown (--quick: 1)")
+    # None: the value --quick picks, else the full one; a value given wins over --quick.
+    parser.add_argument("--steps", type=int, default=None, metavar="N", help="env steps per timed learn() (default: 16384; --quick: 4096)")
+    parser.add_argument("--repeat", type=int, default=None, metavar="N",
+                        help="timed runs per row, interleaved across rows; the best is shown (default: 3; --quick: 1)")  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="few steps and one repeat: a smoke run, noisy figures")
     parser.add_argument("--seed", type=int, default=0, help="seed of the agent and the envs")
     from rlkit.bench.train_memory import add_arguments as add_memory_arguments
@@ -63,14 +65,18 @@ def run(args: argparse.Namespace) -> int:
     from rlkit.runs import resolve_env_id
     from rlkit.vec_env import VectorEnvAdapter
 
-    if args.suite == "memory":
-        from rlkit.bench.train_memory import run as run_memory
+    from rlkit.bench.train_memory import given_memory_options
+    from rlkit.bench.train_memory import run as run_memory
 
+    args.steps = args.steps if args.steps is not None else 4096 if args.quick else 16_384
+    args.repeat = args.repeat if args.repeat is not None else 1 if args.quick else 3
+    if args.suite == "memory":
         return run_memory(args)
+    if given_memory_options(args):
+        raise ValueError(f"bench train: {', '.join(given_memory_options(args))} apply to --suite memory only; add --suite memory or drop them")
     args.env = args.env or "rlkit/GridWorld-v0"
     args.n_envs = args.n_envs or [16, 64]
-    steps = 4096 if args.quick else args.steps
-    repeat = 1 if args.quick else args.repeat
+    steps, repeat = args.steps, args.repeat
     if steps < 1 or repeat < 1 or min(args.n_envs) < 1:
         raise ValueError(f"bench train: --steps={steps}, --repeat={repeat} and --n-envs={args.n_envs} must all be >= 1")
     if resolve_env_id(args.env).vector_entry_point is None:

@@ -30,14 +30,27 @@ REFERENCE = "RecurrentPPO (sb3-contrib)"
 ENCODERS = ("lstm", "gru", "tcn", "transformer")
 
 
+# dest -> default of the memory suite's own options. They default to None on the command line, so that
+# `--suite vecenv` can refuse one that was given instead of ignoring it.
+MEMORY_DEFAULTS: dict[str, Any] = {"width": 64, "threads": 1, "transformer_layers": 1, "bptt_len": 32, "encoders": list(ENCODERS)}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the memory suite (``--env``, ``--n-envs``, ``--steps``, ``--repeat``, ``--seed`` are shared)."""
-    parser.add_argument("--width", type=int, default=64, metavar="N", help="memory suite: hidden width of every network")
-    parser.add_argument("--threads", type=int, default=1, metavar="N", help="memory suite: torch CPU threads")
-    parser.add_argument("--transformer-layers", type=int, default=1, metavar="N", help="memory suite: Transformer blocks")
-    parser.add_argument("--bptt-len", type=int, default=32, metavar="N", help="memory suite: sequence PPO's truncated-BPTT length")
-    parser.add_argument("--encoders", nargs="+", default=list(ENCODERS), choices=ENCODERS, metavar="NAME",
-                        help="memory suite: sequence PPO encoders to time")  # fmt: skip
+    d = MEMORY_DEFAULTS
+    parser.add_argument("--width", type=int, default=None, metavar="N", help=f"memory suite: hidden width of every network (default: {d['width']})")
+    parser.add_argument("--threads", type=int, default=None, metavar="N", help=f"memory suite: torch CPU threads (default: {d['threads']})")
+    parser.add_argument("--transformer-layers", type=int, default=None, metavar="N",
+                        help=f"memory suite: Transformer blocks (default: {d['transformer_layers']})")  # fmt: skip
+    parser.add_argument("--bptt-len", type=int, default=None, metavar="N",
+                        help=f"memory suite: sequence PPO's truncated-BPTT length (default: {d['bptt_len']})")  # fmt: skip
+    parser.add_argument("--encoders", nargs="+", default=None, choices=ENCODERS, metavar="NAME",
+                        help=f"memory suite: sequence PPO encoders to time (default: {' '.join(d['encoders'])})")  # fmt: skip
+
+
+def given_memory_options(args: argparse.Namespace) -> list[str]:
+    """The memory suite's options that the command line set (``--width``, …)."""
+    return ["--" + dest.replace("_", "-") for dest in MEMORY_DEFAULTS if getattr(args, dest, None) is not None]
 
 
 def _common(width: int) -> dict[str, Any]:
@@ -86,14 +99,17 @@ def run(args: argparse.Namespace) -> int:
 
     from rlkit.bench import print_table
 
+    for dest, default in MEMORY_DEFAULTS.items():
+        if getattr(args, dest, None) is None:
+            setattr(args, dest, default)
     env_id = args.env or "CartPole-v1"
     n_envs_list = args.n_envs or [8]
-    steps = 4096 if args.quick else args.steps
-    repeat = 1 if args.quick else args.repeat
-    if steps < 1 or repeat < 1 or min(n_envs_list) < 1 or args.width < 1 or args.threads < 1:
+    steps = args.steps if args.steps is not None else 4096 if args.quick else 16_384
+    repeat = args.repeat if args.repeat is not None else 1 if args.quick else 3
+    if min(steps, repeat, *n_envs_list, args.width, args.threads, args.transformer_layers, args.bptt_len) < 1:
         raise ValueError(
-            f"bench train --suite memory: --steps={steps}, --repeat={repeat}, --n-envs={n_envs_list}, --width={args.width} "
-            f"and --threads={args.threads} must all be >= 1"
+            f"bench train --suite memory: --steps={steps}, --repeat={repeat}, --n-envs={n_envs_list}, --width={args.width}, "
+            f"--threads={args.threads}, --transformer-layers={args.transformer_layers} and --bptt-len={args.bptt_len} must all be >= 1"
         )
     threads = torch.get_num_threads()
     torch.set_num_threads(args.threads)

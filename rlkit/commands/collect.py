@@ -73,6 +73,8 @@ def resolve_policy(name: str, env_id: str, env: Any, env_kwargs: dict, seed: int
         name = next(iter(known))
     if name not in known:
         choices = ", ".join(["random", "heuristic", *known])
+        if Path(name).is_file():
+            raise ValueError(f"--policy {name!r} is a file, not a run directory; choose one of: {choices}, or a run directory")
         raise ValueError(f"unknown --policy {name!r} for {spec_id}; choose one of: {choices}, or a run directory")
     return load_baseline(spec_id, name, env), name
 
@@ -84,6 +86,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.steps <= 0:
         raise ValueError(f"--steps must be a positive integer, got {args.steps}")
+    if args.seed < 0:
+        raise ValueError(f"--seed must be a non-negative integer (Gymnasium's reset seeds are), got {args.seed}")
+    if args.stochastic and not Path(args.policy).is_dir():
+        raise ValueError(f"--stochastic applies to a run directory's policy, not --policy {args.policy!r}; drop --stochastic")
     if not args.out.endswith(".npz"):
         raise ValueError(f"--out {args.out!r}: expected a .npz file name, e.g. data/hvac.npz")
     kwargs: dict[str, Any] = {}

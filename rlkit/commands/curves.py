@@ -70,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
 
     from rlkit.tb import read_scalars
 
+    if args.png is not None and not args.png.lower().endswith(".png"):
+        raise ValueError(f"--png {args.png!r}: expected a file name ending in .png, e.g. curves.png")
     runs = find_runs(args.runs)
     curves = {}
     rows = []
@@ -78,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
         tag = args.tag or next((t for t in DEFAULT_TAGS if t in scalars), None)
         if tag is None or tag not in scalars:
             wanted = args.tag or " or ".join(DEFAULT_TAGS)
-            raise ValueError(f"run {str(run_dir)!r} has no scalar {wanted}; it has: {', '.join(sorted(scalars)) or 'none'}")
+            hint = "; pick a --tag it has, or leave this run out" if args.tag else "; choose one with --tag, or leave this run out"
+            raise ValueError(f"run {str(run_dir)!r} has no scalar {wanted}{hint} (it has: {', '.join(sorted(scalars)) or 'none'})")
         steps, values = scalars[tag]
         curves[run_dir] = (tag, steps, values)
         best = int(np.argmax(values))

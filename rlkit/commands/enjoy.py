@@ -34,6 +34,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.episodes <= 0:
         raise ValueError(f"--episodes must be a positive integer, got {args.episodes}")
+    if args.seed is not None and args.seed < 0:
+        raise ValueError(f"--seed must be a non-negative integer (Gymnasium's reset seeds are), got {args.seed}")
+    if args.max_steps < 1:
+        raise ValueError(f"--max-steps must be a positive integer, got {args.max_steps}")
+    if args.fps is not None and not args.fps > 0:
+        raise ValueError(f"--fps must be a positive number of frames per second, got {args.fps:g}")
     if args.record is not None and not args.record.lower().endswith(".gif"):
         raise ValueError(f"--record {args.record!r}: expected a file name ending in .gif")
     model, config, path, normalize = load_agent(args.run_dir, args.device)

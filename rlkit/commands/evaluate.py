@@ -32,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.episodes is not None and args.episodes <= 0:
         raise ValueError(f"--episodes must be a positive integer, got {args.episodes}")
+    if args.seed is not None and args.seed < 0:
+        raise ValueError(f"--seed must be a non-negative integer (Gymnasium's reset seeds are), got {args.seed}")
     env_kwargs = {}
     for item in args.env_kwargs:
         keys, value = parse_assignment(item, "--env-kwargs")

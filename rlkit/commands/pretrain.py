@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     common.add_argument("--seed", type=int, default=0, help="seed of weights, split and minibatches")
     common.add_argument("--logdir", default="runs", metavar="DIR", help="directory the run directory is created in")
     common.add_argument("--encoder-kwargs", nargs="+", action="extend", default=[], metavar="KEY=VALUE", help="encoder options")
-    common.add_argument("--device", default="cpu", help="torch device")
+    common.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:N, or auto (CUDA when available)")
     from rlkit.cli import _HelpFormatter as formatter
     vae = sub.add_parser("vae", parents=[common], help="β-VAE on the observations", formatter_class=formatter)
     vae.add_argument("--encoder", choices=("cnn", "mlp"), default="cnn", help="VAE body: cnn for (C, H, W), mlp for vectors")
@@ -63,10 +63,43 @@ def _kwargs(items: list[str]) -> dict[str, Any]:
     return out
 
 
+# task -> (epochs, batch size) when the option is not given.
+_DEFAULTS = {"vae": (20, 128), "bc": (50, 256), "seq": (30, 32)}
+
+
+def _net_arch(text: str) -> list[int]:
+    """``--net-arch 64,64`` -> ``[64, 64]``; empty: no hidden layers."""
+    try:
+        sizes = [int(n) for n in text.split(",") if n.strip()]
+    except ValueError:
+        sizes = [0]
+    if any(n < 1 for n in sizes):
+        raise ValueError(f"--net-arch {text!r}: expected comma-separated positive layer sizes, e.g. --net-arch 64,64")
+    return sizes
+
+
+def _device(device: str) -> str:
+    import torch
+
+    from rlkit.runs import check_device
+
+    check_device(device)
+    return ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+
+
 def run(args: argparse.Namespace) -> int:
     from rlkit.pretrain import common
     from rlkit.pretrain.dataset import load_dataset
 
+    # Checked before the run directory exists; the trainers check the rest (holdout, lr, latent, ...).
+    if args.seed < 0:
+        raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
+    for option, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size)):
+        if value is not None and value < 1:
+            raise ValueError(f"{option} must be a positive integer, got {value}")
+    epochs, batch_size = (default if given is None else given for given, default in zip((args.epochs, args.batch_size), _DEFAULTS[args.task]))
+    net_arch = _net_arch(args.net_arch) if args.task == "bc" else None
+    device = _device(args.device)
     dataset = load_dataset(args.data)
     encoder_kwargs = _kwargs(args.encoder_kwargs)
     env_id = dataset.manifest.get("env_id", "unknown")
@@ -78,8 +111,8 @@ def run(args: argparse.Namespace) -> int:
         if args.task == "vae":
             from rlkit.pretrain.vae import save_vae, train_vae
 
-            result = train_vae(dataset, args.encoder, args.latent, args.beta, args.epochs or 20, args.batch_size or 128,
-                               args.lr, args.holdout, args.seed, run_dir, encoder_kwargs, args.device)  # fmt: skip
+            result = train_vae(dataset, args.encoder, args.latent, args.beta, epochs, batch_size,
+                               args.lr, args.holdout, args.seed, run_dir, encoder_kwargs, device)  # fmt: skip
             save_vae(result, run_dir / common.ENCODER_FILE, **meta)
             last = result.history[-1]
             summary = f"recon_loss {last['val_recon_loss']:.4g}, kl {last['val_kl']:.4g} (held out)"
@@ -88,9 +121,8 @@ def run(args: argparse.Namespace) -> int:
             from rlkit.nn import save_encoder
             from rlkit.pretrain.bc import save_bc, train_bc
 
-            net_arch = [int(n) for n in args.net_arch.split(",") if n.strip()]
-            result = train_bc(dataset, args.encoder, encoder_kwargs, net_arch, args.activation, args.epochs or 50,
-                              args.batch_size or 256, args.lr, args.holdout, args.patience, args.seed, run_dir, args.device,
+            result = train_bc(dataset, args.encoder, encoder_kwargs, net_arch, args.activation, epochs,
+                              batch_size, args.lr, args.holdout, args.patience, args.seed, run_dir, device,
                               head=args.head)  # fmt: skip
             save_bc(result, run_dir / common.POLICY_FILE, args.exploration_std, **meta)
             save_encoder(result.policy.encoder, run_dir / common.ENCODER_FILE, task="bc", **meta)
@@ -101,8 +133,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             from rlkit.pretrain.seq import save_seq, train_seq
 
-            result = train_seq(dataset, args.encoder, encoder_kwargs, args.chunk_len, args.epochs or 30, args.batch_size or 32,
-                               args.lr, 1.0, args.holdout, args.patience, args.seed, run_dir, args.device)  # fmt: skip
+            result = train_seq(dataset, args.encoder, encoder_kwargs, args.chunk_len, epochs, batch_size,
+                               args.lr, 1.0, args.holdout, args.patience, args.seed, run_dir, device)  # fmt: skip
             save_seq(result, run_dir / common.ENCODER_FILE, **meta)
             best = result.history[result.best_epoch]
             base = result.baselines

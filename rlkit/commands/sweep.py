@@ -58,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
     from rlkit.config import load_config
     from rlkit.sweeps import BEST_CONFIG_FILE, counts, load_space, run_sweep, top_trials, write_best_config
 
+    if args.top < 1:
+        raise ValueError(f"--top must be a positive integer, got {args.top}")
     config = load_config(args.config, args.overrides)
     space = load_space(args.space, config)
     directory = Path(args.dir or default_dir(args.space))

@@ -232,6 +232,8 @@ def save_dataset(dataset: Dataset, path: str | os.PathLike) -> Path:
 def load_dataset(path: str | os.PathLike) -> Dataset:
     """Read a dataset written by ``save_dataset``; a missing array or a foreign file is a ``ValueError``."""
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"dataset {str(path)!r} is a directory; expected the .npz file written by `rlkit collect`")
     if not path.is_file():
         raise FileNotFoundError(f"dataset {str(path)!r} does not exist (write one with `rlkit collect`)")
     try:

@@ -9,6 +9,9 @@ and seed; torch runs on ``--threads`` CPU threads (1 by default, as the figures 
   (its default separate critic LSTM, as sequence PPO's default separate critic encoder);
 * ``ppo-seq <encoder>``: `agents.sequence_ppo.SequencePPO`, ``--bptt-len`` (32), Transformer with
   ``--transformer-layers`` layers and ``context_len`` 16;
+* ``ppo-seq <encoder> (torch.compile)``: the same agent with the policy kwarg ``torch_compile=True``, for the
+  encoders given to ``--compiled`` (the Transformer by default: its steps are many small ops, which
+  compilation fuses; the LSTM and GRU run one fused recurrence already and compiled were slower);
 * ``PPO MLP (SB3)``: feed-forward PPO, what memory costs on top of nothing.
 
 Each figure is one ``learn(--steps)`` wall time, best of ``--repeat`` with the rows interleaved,
@@ -32,7 +35,8 @@ ENCODERS = ("lstm", "gru", "tcn", "transformer")
 
 # dest -> default of the memory suite's own options. They default to None on the command line, so that
 # `--suite vecenv` can refuse one that was given instead of ignoring it.
-MEMORY_DEFAULTS: dict[str, Any] = {"width": 64, "threads": 1, "transformer_layers": 1, "bptt_len": 32, "encoders": list(ENCODERS)}
+MEMORY_DEFAULTS: dict[str, Any] = {"width": 64, "threads": 1, "transformer_layers": 1, "bptt_len": 32, "encoders": list(ENCODERS),
+                                   "compiled": ["transformer"]}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"memory suite: sequence PPO's truncated-BPTT length (default: {d['bptt_len']})")  # fmt: skip
     parser.add_argument("--encoders", nargs="+", default=None, choices=ENCODERS, metavar="NAME",
                         help=f"memory suite: sequence PPO encoders to time (default: {' '.join(d['encoders'])})")  # fmt: skip
+    parser.add_argument("--compiled", nargs="*", default=None, choices=ENCODERS, metavar="NAME",
+                        help="memory suite: encoders also timed with the policy under torch.compile (policy kwarg torch_compile; "
+                             f"its compilation is in the untimed warm-up; none: --compiled alone) (default: {' '.join(d['compiled'])})")  # fmt: skip
 
 
 def given_memory_options(args: argparse.Namespace) -> list[str]:
@@ -58,8 +65,9 @@ def _common(width: int) -> dict[str, Any]:
 
 
 def build_models(env_id: str, n_envs: int, width: int, seed: int, encoders: tuple[str, ...], transformer_layers: int = 1,
-                 bptt_len: int = 32) -> dict[str, Any]:  # fmt: skip
-    """The agents of the comparison, label -> model, each on its own ``DummyVecEnv`` of `env_id`."""
+                 bptt_len: int = 32, compiled: tuple[str, ...] = ()) -> dict[str, Any]:  # fmt: skip
+    """The agents of the comparison, label -> model, each on its own ``DummyVecEnv`` of `env_id`; the encoders in
+    `compiled` a second time, their policies under ``torch.compile``."""
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_vec_env
 
@@ -82,10 +90,12 @@ def build_models(env_id: str, n_envs: int, width: int, seed: int, encoders: tupl
         "tcn": {"channels": width},
         "transformer": {"d_model": width, "num_layers": transformer_layers, "context_len": 16, "num_heads": 4},
     }
-    for name in encoders:
-        models[f"ppo-seq {name}"] = SequencePPO(
+    variants = [(name, False) for name in encoders] + [(name, True) for name in compiled]
+    for name, torch_compile in variants:
+        models[f"ppo-seq {name}" + (" (torch.compile)" if torch_compile else "")] = SequencePPO(
             "SequencePolicy", env(), seed=seed, device="cpu", bptt_len=bptt_len,
-            policy_kwargs=dict(encoder=name, encoder_kwargs=encoder_kwargs[name], net_arch=[width]), **_common(width),
+            policy_kwargs=dict(encoder=name, encoder_kwargs=encoder_kwargs[name], net_arch=[width], torch_compile=torch_compile),
+            **_common(width),
         )  # fmt: skip
     models["PPO MLP (SB3)"] = PPO("MlpPolicy", env(), seed=seed, device="cpu", policy_kwargs=dict(net_arch=[width]), **_common(width))
     return models
@@ -115,10 +125,11 @@ def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     try:
         for n_envs in n_envs_list:
-            models = build_models(env_id, n_envs, args.width, args.seed, tuple(args.encoders), args.transformer_layers, args.bptt_len)
+            models = build_models(env_id, n_envs, args.width, args.seed, tuple(args.encoders), args.transformer_layers, args.bptt_len,
+                                  tuple(args.compiled))  # fmt: skip
             best = {label: float("inf") for label in models}
             best_cpu = dict(best)
-            for label, model in models.items():  # warm-up: first calls, Numba compilation
+            for label, model in models.items():  # warm-up: first calls, Numba and torch.compile compilation
                 model.learn(steps, reset_num_timesteps=False)
             for _ in range(repeat):
                 for label, model in models.items():

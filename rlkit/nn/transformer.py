@@ -37,6 +37,9 @@ _FREQUENCIES: dict[tuple[int, torch.device], torch.Tensor] = {}
 def _frequencies(d_model: int, device: torch.device) -> torch.Tensor:
     # Computed once per width and device: the encoding runs twice per env step in rollouts.
     key = (d_model, device)
+    if torch.compiler.is_compiling():  # part of the compiled graph; reading the cache would add a guard on it
+        half = torch.arange(0, d_model, 2, device=device, dtype=torch.float32)
+        return torch.exp(-math.log(10000.0) * half / d_model)
     if key not in _FREQUENCIES:
         with torch.inference_mode(False), torch.no_grad():  # a plain tensor, even if first made in a rollout
             half = torch.arange(0, d_model, 2, device=device, dtype=torch.float32)  # (ceil(d/2),)
@@ -260,7 +263,9 @@ def fixed_weights() -> Iterator[None]:
 
 def _stacked_parameters(cores: tuple[TransformerEncoder, ...]) -> list[torch.Tensor]:
     """The cores' parameters stacked on a leading core axis (see `_parameter_groups` for the order)."""
-    if _FIXED is None or torch.is_grad_enabled():  # with gradients: stacks in the graph, reaching each core
+    # With gradients: stacks in the graph, reaching each core. Compiled: the stacking is fused into the
+    # graph, and a cache read and filled in the traced code would only make torch.compile recompile.
+    if _FIXED is None or torch.is_grad_enabled() or torch.compiler.is_compiling():
         return _stack([_parameter_groups(c) for c in cores])
     key = tuple(id(c) for c in cores)  # the cores outlive the context, so their ids stay theirs
     stacked = _FIXED.get(key)

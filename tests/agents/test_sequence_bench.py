@@ -13,7 +13,7 @@ pytest.importorskip("sb3_contrib")  # the reference, RecurrentPPO (the bench ext
 
 def _args(**overrides):
     args = dict(env=None, n_envs=[2], steps=256, repeat=1, quick=False, seed=0, width=8, threads=1,
-                transformer_layers=1, encoders=["transformer"], bptt_len=8)  # fmt: skip
+                transformer_layers=1, encoders=["transformer"], bptt_len=8, compiled=[])  # fmt: skip
     return argparse.Namespace(**{**args, **overrides})
 
 
@@ -32,6 +32,20 @@ def test_models_share_env_rollout_and_width():
             assert model.n_steps == 128 and model.n_envs == 2 and model.n_epochs == 10 and model.batch_size == 256
         assert models["ppo-seq lstm"].policy.encoder.output_dim == 8
         assert models[train_memory.REFERENCE].policy.lstm_actor.hidden_size == 8
+    finally:
+        for model in models.values():
+            model.get_env().close()
+
+
+def test_compiled_rows_are_the_same_agents_under_torch_compile():
+    models = train_memory.build_models("CartPole-v1", 2, 8, 0, ("transformer",), compiled=("transformer",))
+    try:
+        eager, compiled = models["ppo-seq transformer"].policy, models["ppo-seq transformer (torch.compile)"].policy
+        assert compiled.torch_compile and compiled._compiled_call_impl is not None  # compiled lazily, at the first call
+        assert not eager.torch_compile and eager._compiled_call_impl is None
+        assert eager.state_dict().keys() == compiled.state_dict().keys()
+        for a, b in zip(eager.state_dict().values(), compiled.state_dict().values()):
+            assert a.shape == b.shape
     finally:
         for model in models.values():
             model.get_env().close()

@@ -331,6 +331,35 @@ def test_loaded_agent_predicts_the_same_actions_given_the_same_memory(encoder, t
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
 
 
+def test_compiled_policy_equals_the_eager_one_and_survives_save_and_load(tmp_path):
+    """``torch_compile=True`` (the Transformer's option): the same weights give the eager policy's values and
+    log-probs, rollouts and chunked training still agree, one update runs, and a loaded agent is compiled again."""
+    env = _vec(random_length=True, delay=6)
+    compiled = _agent("transformer", env, policy_kwargs={"torch_compile": True})
+    eager = _agent("transformer", _vec(random_length=True, delay=6))
+    eager.policy.load_state_dict(compiled.policy.state_dict())  # the same keys: compiled in place
+    buffer = _collect(compiled)
+    values, old_values, log_probs, old_log_probs = _replay(compiled, buffer)
+    torch.testing.assert_close(values, old_values, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(log_probs, old_log_probs, atol=1e-5, rtol=1e-5)
+    # The eager policy on the compiled one's rollout: the stored values and log-probs are the compiled ones.
+    eager_values, stored_values, eager_log_probs, stored_log_probs = _replay(eager, buffer)
+    torch.testing.assert_close(eager_values, stored_values, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(eager_log_probs, stored_log_probs, atol=1e-5, rtol=1e-5)
+
+    compiled.learn(compiled.n_steps * compiled.n_envs)
+    path = tmp_path / "agent.zip"
+    compiled.save(path)
+    loaded = get_algo("ppo-seq").load(path, None, "cpu")
+    assert loaded.policy.torch_compile and loaded.policy._compiled_call_impl is not None
+    obs, starts = np.eye(3, dtype=np.float32), np.ones(3, dtype=bool)
+    a, state_a = compiled.predict(obs, episode_start=starts, deterministic=True)
+    b, state_b = loaded.predict(obs, episode_start=starts, deterministic=True)
+    np.testing.assert_array_equal(a, b)
+    for x, y in zip(state_a, state_b):
+        np.testing.assert_allclose(x, y, atol=1e-6)
+
+
 def test_single_observation_and_action_masks_in_predict():
     model = _agent("gru", _vec(masks=True, n_actions=4))
     obs = np.zeros(3, np.float32)

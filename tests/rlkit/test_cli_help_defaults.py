@@ -29,32 +29,29 @@ def test_walks_nested_subcommands():
     assert {"rlkit train", "rlkit sweep", "rlkit pretrain bc", "rlkit bench nn"} <= progs
 
 
+def _options_where(predicate) -> list[str]:
+    """``prog --option: help`` for every option of every (nested) command whose action and rendered help match."""
+    return [
+        f"{prog} {'/'.join(action.option_strings)}: {_rendered_help(parser, action)}"
+        for prog, parser in _all_parsers(build_parser())
+        for action in parser._actions
+        if action.option_strings and predicate(action, _rendered_help(parser, action))
+    ]
+
+
 def test_no_option_states_its_default_twice():
-    twice = []
-    for prog, parser in _all_parsers(build_parser()):
-        for action in parser._actions:
-            if action.option_strings and _rendered_help(parser, action).count("(default") > 1:
-                twice.append(f"{prog} {'/'.join(action.option_strings)}: {_rendered_help(parser, action)}")
+    twice = _options_where(lambda action, text: text.count("(default") > 1)
     assert not twice, "\n".join(twice)
 
 
 def test_flags_do_not_show_a_python_bool_as_their_default():
-    wrong = []
-    for prog, parser in _all_parsers(build_parser()):
-        for action in parser._actions:
-            text = _rendered_help(parser, action)
-            if action.option_strings and action.nargs == 0 and ("(default: True)" in text or "(default: False)" in text):
-                wrong.append(f"{prog} {'/'.join(action.option_strings)}: {text}")
+    wrong = _options_where(lambda action, text: action.nargs == 0 and ("(default: True)" in text or "(default: False)" in text))
     assert not wrong, "\n".join(wrong)
 
 
 def test_required_options_show_no_default():
-    shown = []
-    for prog, parser in _all_parsers(build_parser()):
-        for action in parser._actions:
-            if action.option_strings and action.required and "(default" in _rendered_help(parser, action):
-                shown.append(f"{prog} {'/'.join(action.option_strings)}")
-    assert not shown, shown
+    shown = _options_where(lambda action, text: action.required and "(default" in text)
+    assert not shown, "\n".join(shown)
 
 
 def test_every_option_of_every_command_has_help():

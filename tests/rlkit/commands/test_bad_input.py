@@ -11,19 +11,13 @@ from __future__ import annotations
 import pytest
 
 from rlkit.cli import main
-from rlkit.config import load_config
-from rlkit.runs import train
 
 
 @pytest.fixture(scope="module")
-def inputs(tmp_path_factory):
+def inputs(tmp_path_factory, gridworld_run):
     """A trained run, a dataset, a file, a directory and sweep files, all outside each test's own tmp_path."""
     root = tmp_path_factory.mktemp("inputs")
-    config = load_config(overrides=[
-        f"logdir={root / 'runs'}", "env.id=rlkit/GridWorld-v0", "env.kwargs.max_steps=6", "n_envs=2", "total_steps=64",
-        "eval.every=0", "eval.episodes=1", "device=cpu", "algo_kwargs={n_steps: 32, batch_size: 32}",
-    ])  # fmt: skip
-    run = train(config).run_dir
+    run = gridworld_run
     data = root / "cp.npz"
     assert main(["collect", "CartPole-v1", "--steps", "50", "--out", str(data)]) == 0
     (root / "afile.txt").write_text("not a directory\n")

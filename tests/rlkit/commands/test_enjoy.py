@@ -9,16 +9,6 @@ from rlkit.config import load_config
 from rlkit.runs import train
 
 
-@pytest.fixture(scope="module")
-def gridworld_run(tmp_path_factory):
-    logdir = tmp_path_factory.mktemp("runs")
-    config = load_config(overrides=[
-        f"logdir={logdir}", "env.id=rlkit/GridWorld-v0", "env.kwargs.max_steps=6", "n_envs=2", "total_steps=64",
-        "eval.every=0", "eval.episodes=1", "device=cpu", "algo_kwargs={n_steps: 32, batch_size: 32}",
-    ])  # fmt: skip
-    return train(config).run_dir
-
-
 def test_enjoy_prints_ansi_frames(gridworld_run, capsys):
     assert main(["enjoy", str(gridworld_run), "--no-delay", "--episodes", "2"]) == 0
     out = capsys.readouterr().out

@@ -91,6 +91,17 @@ def make_dirs(directory: str | Path) -> None:
         ) from None
 
 
+def check_output_path(path: str | Path, option: str) -> None:
+    """Refuse, before any work, an output file that could not be written: a file where a parent directory
+    would go, or a directory at the file's own path (found otherwise only when the result is saved)."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{option} {str(path)!r} is a directory; give a file name inside it")
+    blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise NotADirectoryError(f"{option} {str(path)!r}: {str(blocker)!r} is a file, not a directory; choose another path")
+
+
 def _fsync_dir(directory: Path) -> None:
     # Makes the rename itself durable; not every platform/file system allows opening a directory.
     with contextlib.suppress(OSError):

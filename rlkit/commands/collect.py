@@ -92,6 +92,9 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--stochastic applies to a run directory's policy, not --policy {args.policy!r}; drop --stochastic")
     if not args.out.endswith(".npz"):
         raise ValueError(f"--out {args.out!r}: expected a .npz file name, e.g. data/hvac.npz")
+    from rlkit.checkpoints import check_output_path
+
+    check_output_path(args.out, "--out")  # before the rollouts, not after them
     kwargs: dict[str, Any] = {}
     for item in args.env_kwargs:
         keys, value = parse_assignment(item, "--env-kwargs")

@@ -42,6 +42,10 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--fps must be a positive number of frames per second, got {args.fps:g}")
     if args.record is not None and not args.record.lower().endswith(".gif"):
         raise ValueError(f"--record {args.record!r}: expected a file name ending in .gif")
+    if args.record is not None:
+        from rlkit.checkpoints import check_output_path
+
+        check_output_path(args.record, "--record")  # before the episodes are played, not after
     model, config, path, normalize = load_agent(args.run_dir, args.device)
     mode = "rgb_array" if args.record else "ansi"
     probe = make_env(config.env)

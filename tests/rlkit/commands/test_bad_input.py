@@ -97,3 +97,29 @@ def test_storage_error_without_a_parsable_url_is_still_one_line(inputs, tmp_path
     assert "--storage 'not a url': cannot open it" in err and "sqlite:///" in err and err.count("\n") == 1
     assert not list(tmp_path.iterdir())
 
+
+
+@pytest.mark.parametrize("argv", [
+    ["collect", "rlkit/GridWorld-v0", "--steps", "10", "--out", "{file}/d.npz"],
+    ["collect", "rlkit/GridWorld-v0", "--steps", "10", "--out", "{npz_dir}"],
+    ["enjoy", "{run}", "--record", "{file}/x.gif"],
+    ["enjoy", "{run}", "--record", "{gif_dir}"],
+])  # fmt: skip
+def test_unwritable_outputs_are_refused_before_the_work(argv, inputs, tmp_path_factory, tmp_path, monkeypatch, capsys):
+    """The rollouts (collect) or the episodes (enjoy) never start: they would fail the test if they did."""
+    import rlkit.pretrain.dataset
+    import rlkit.runs
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the work started before the output path was checked")
+
+    monkeypatch.setattr(rlkit.pretrain.dataset, "collect", must_not_run)
+    monkeypatch.setattr(rlkit.runs, "load_agent", must_not_run)
+    dirs = tmp_path_factory.mktemp("outputs")  # directories where the output files would go
+    (dirs / "d.npz").mkdir()
+    (dirs / "x.gif").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert main([arg.format(**inputs, npz_dir=dirs / "d.npz", gif_dir=dirs / "x.gif") for arg in argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and ("is a file, not a directory" in err or "is a directory; give a file name" in err), err
+    assert not list(tmp_path.iterdir())

@@ -88,9 +88,10 @@ class SequenceActorCriticPolicy(BasePolicy):
         (for a pretrained encoder: ``rlkit train ppo-seq --init-encoder CKPT --freeze-encoder``). A
         constructor argument, so it is saved with the agent and a resumed run stays frozen.
     :param torch_compile: run the policy's forward through ``torch.compile`` (``nn.Module.compile``; the
-        parameters and checkpoints are unchanged). Worth it for the ``transformer``, whose steps are many
-        small ops: on one CPU thread (``rlkit bench train --suite memory``) a rollout step takes about half
-        the time and a training minibatch about 15% less. Not for ``lstm``/``gru``, whose recurrence is one
+        parameters and checkpoints are unchanged). It fuses small ops, which pays where they dominate: the
+        ``transformer`` with few envs and one layer (``rlkit bench train --suite memory``, one CPU thread: a
+        rollout step in half the time, a training minibatch 15% faster), not where its matrix products do
+        (GroundhogDay-Easy's 2 layers, 32 envs: no faster). Not for ``lstm``/``gru``, whose recurrence is one
         fused kernel already (compiled, they were slower). The first calls compile (tens of seconds on CPU;
         inductor caches the kernels on disk for later runs). Saved with the agent.
     """

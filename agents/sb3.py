@@ -86,6 +86,10 @@ def activation_class(name: str) -> type:
     return activation
 
 
+# The algorithms' arguments that take a number or a schedule (SB3's PPO, A2C, SAC, TD3, DQN, …; sequence PPO).
+SCHEDULE_KWARGS = ("learning_rate", "clip_range", "clip_range_vf")
+
+
 def algo_kwargs(raw: dict[str, Any], action_space: Any) -> dict[str, Any]:
     """Config values → SB3 objects: ``lin_<x>`` → LinearSchedule(x → 0), lists → tuples, action noise."""
     from stable_baselines3.common.utils import LinearSchedule
@@ -98,6 +102,9 @@ def algo_kwargs(raw: dict[str, Any], action_space: Any) -> dict[str, Any]:
             except ValueError:
                 raise ValueError(f"algo_kwargs.{key}: {value!r} is not a schedule; expected lin_<number>, e.g. lin_0.001") from None
             value = LinearSchedule(start, 0.0, 1.0)
+        elif isinstance(value, str) and key in SCHEDULE_KWARGS:
+            # Else SB3 fails later with "must be a float or a callable", which does not say what would do.
+            raise ValueError(f"algo_kwargs.{key}: {value!r} is neither a number nor a schedule; expected e.g. 0.001 or lin_0.001")
         elif key == "train_freq" and isinstance(value, list):
             value = tuple(value)
         elif key == "action_noise" and isinstance(value, dict):

@@ -101,6 +101,9 @@ def test_zoo_style_values():
     assert isinstance(converted["action_noise"], NormalActionNoise) and converted["action_noise"]().shape == (3,)
     with pytest.raises(ValueError, match="lin_<number>"):
         algo_kwargs({"learning_rate": "lin_fast"}, box)
+    for key in ("learning_rate", "clip_range", "clip_range_vf"):  # a word where a number or schedule goes
+        with pytest.raises(ValueError, match=f"algo_kwargs.{key}: 'fast' is neither a number nor a schedule; expected e.g. 0.001 or lin_0.001"):
+            algo_kwargs({key: "fast"}, box)
     with pytest.raises(ValueError, match="action_noise"):
         algo_kwargs({"action_noise": {"type": "pink"}}, box)
 

@@ -70,6 +70,8 @@ CASES = {
     "sweep-negative-sampler-seed": ([*SWEEP, "--sampler-seed", "-1"], "--sampler-seed must be a non-negative integer"),
     "sweep-zero-top": ([*SWEEP, "--top", "0"], "--top must be a positive integer, got 0"),
     "sweep-dir-is-a-file": ([*SWEEP, "--dir", "{file}"], "'{file}' is a file, not a directory"),
+    "train-learning-rate-word": (["train", "ppo", "CartPole-v1", "--steps", "64", "--set", "algo_kwargs.learning_rate=fast"],
+                                 "algo_kwargs.learning_rate: 'fast' is neither a number nor a schedule"),
     "bench-nn-zero-batch": (["bench", "nn", "--batch", "0"], "bench nn: --batch=0"),
     "bench-envs-steps-beat-quick": (["bench", "envs", "--quick", "--steps", "0"], "bench envs: --steps=0"),
     "bench-train-steps-beat-quick": (["bench", "train", "--quick", "--steps", "-1"], "bench train: --steps=-1"),

@@ -34,16 +34,19 @@ from rlkit.nn.sequence import SequenceModule, segment_start
 _FREQUENCIES: dict[tuple[int, torch.device], torch.Tensor] = {}
 
 
+def _compute_frequencies(d_model: int, device: torch.device) -> torch.Tensor:
+    half = torch.arange(0, d_model, 2, device=device, dtype=torch.float32)  # (ceil(d/2),)
+    return torch.exp(-math.log(10000.0) * half / d_model)  # (ceil(d/2),)
+
+
 def _frequencies(d_model: int, device: torch.device) -> torch.Tensor:
     # Computed once per width and device: the encoding runs twice per env step in rollouts.
-    key = (d_model, device)
     if torch.compiler.is_compiling():  # part of the compiled graph; reading the cache would add a guard on it
-        half = torch.arange(0, d_model, 2, device=device, dtype=torch.float32)
-        return torch.exp(-math.log(10000.0) * half / d_model)
+        return _compute_frequencies(d_model, device)
+    key = (d_model, device)
     if key not in _FREQUENCIES:
         with torch.inference_mode(False), torch.no_grad():  # a plain tensor, even if first made in a rollout
-            half = torch.arange(0, d_model, 2, device=device, dtype=torch.float32)  # (ceil(d/2),)
-            _FREQUENCIES[key] = torch.exp(-math.log(10000.0) * half / d_model)  # (ceil(d/2),)
+            _FREQUENCIES[key] = _compute_frequencies(d_model, device)
     return _FREQUENCIES[key]
 
 

@@ -32,7 +32,7 @@ import struct
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any, Iterable, Iterator
 
 import numpy as np
 
@@ -78,6 +78,11 @@ def atomic_write(path: str | Path, data: bytes) -> None:
         handle.write(data)
 
 
+def _file_in_the_way(paths: Iterable[Path]) -> Path | None:
+    """The first of `paths` that exists and is not a directory."""
+    return next((p for p in paths if p.exists() and not p.is_dir()), None)
+
+
 def make_dirs(directory: str | Path) -> None:
     """``mkdir -p directory``; a file in the way is a one-line ``NotADirectoryError`` that names it
     (``mkdir`` says only "File exists" or "Not a directory", without saying which part of the path)."""
@@ -85,7 +90,7 @@ def make_dirs(directory: str | Path) -> None:
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
-        blocker = next((p for p in (directory, *directory.parents) if p.exists() and not p.is_dir()), directory)
+        blocker = _file_in_the_way((directory, *directory.parents)) or directory
         raise NotADirectoryError(
             f"cannot create directory {str(directory)!r}: {str(blocker)!r} is a file, not a directory; choose another path"
         ) from None
@@ -97,7 +102,7 @@ def check_output_path(path: str | Path, option: str) -> None:
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"{option} {str(path)!r} is a directory; give a file name inside it")
-    blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    blocker = _file_in_the_way(path.parents)
     if blocker is not None:
         raise NotADirectoryError(f"{option} {str(path)!r}: {str(blocker)!r} is a file, not a directory; choose another path")
 

@@ -68,12 +68,14 @@ def run(args: argparse.Namespace) -> int:
     from rlkit.bench.train_memory import given_memory_options
     from rlkit.bench.train_memory import run as run_memory
 
+    # Both suites: a value given wins over --quick's.
     args.steps = args.steps if args.steps is not None else 4096 if args.quick else 16_384
     args.repeat = args.repeat if args.repeat is not None else 1 if args.quick else 3
     if args.suite == "memory":
         return run_memory(args)
-    if given_memory_options(args):
-        raise ValueError(f"bench train: {', '.join(given_memory_options(args))} apply to --suite memory only; add --suite memory or drop them")
+    memory_options = given_memory_options(args)
+    if memory_options:
+        raise ValueError(f"bench train: {', '.join(memory_options)} apply to --suite memory only; add --suite memory or drop them")
     args.env = args.env or "rlkit/GridWorld-v0"
     args.n_envs = args.n_envs or [16, 64]
     steps, repeat = args.steps, args.repeat

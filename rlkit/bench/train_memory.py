@@ -114,8 +114,7 @@ def run(args: argparse.Namespace) -> int:
             setattr(args, dest, default)
     env_id = args.env or "CartPole-v1"
     n_envs_list = args.n_envs or [8]
-    steps = args.steps if args.steps is not None else 4096 if args.quick else 16_384
-    repeat = args.repeat if args.repeat is not None else 1 if args.quick else 3
+    steps, repeat = args.steps, args.repeat  # resolved against --quick by rlkit.bench.train.run
     if min(steps, repeat, *n_envs_list, args.width, args.threads, args.transformer_layers, args.bptt_len) < 1:
         raise ValueError(
             f"bench train --suite memory: --steps={steps}, --repeat={repeat}, --n-envs={n_envs_list}, --width={args.width}, "

@@ -79,12 +79,12 @@ def _net_arch(text: str) -> list[int]:
 
 
 def _device(device: str) -> str:
-    import torch
+    from stable_baselines3.common.utils import get_device
 
     from rlkit.runs import check_device
 
-    check_device(device)
-    return ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+    check_device(device)  # get_device would quietly fall back to the CPU for a CUDA device this machine lacks
+    return str(get_device(device))  # "auto": CUDA when available
 
 
 def run(args: argparse.Namespace) -> int:

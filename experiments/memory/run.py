@@ -17,6 +17,10 @@ longest first, a failed run recorded and the rest going on). Written to ``--out`
   ``rlkit curves``'s own ``group_curves``), baselines as horizontal lines;
 * ``runs.tar.gz``: the run directories (config, TensorBoard events, metrics; no models).
 
+Each run's record keeps its own evaluation curve, so a row can grow by seeds trained later, elsewhere or
+after the first runs' directories are gone: train them with ``--out`` elsewhere, then
+``--collect LOGDIR --add --only CONFIG`` merges them into the row.
+
 ``experiments/memory/write_readme.py``-free: ``--readme`` rewrites the results block of
 ``experiments/memory/README.md`` (between the ``<!-- results -->`` markers) from ``results.json``.
 """
@@ -69,7 +73,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--collect", metavar="DIR", default=None,
                         help="train nothing: summarize finished runs found as DIR/<config>/<run dir> (e.g. a --logdir of a run "
                              "elsewhere) and merge them into --out's results.json, replacing those configs' rows")  # fmt: skip
-    return parser.parse_args(argv)
+    parser.add_argument("--add", action="store_true",
+                        help="with --collect: keep the runs results.json already has for those configs, but for the seeds "
+                             "found under DIR (adding seeds to a row; their curves from the stored per-run curves)")  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.add and not args.collect:
+        parser.error("--add merges collected runs into results.json; it works with --collect DIR only")
+    return args
 
 
 def select(patterns: list[str] | None) -> list[Path]:
@@ -81,22 +91,38 @@ def select(patterns: list[str] | None) -> list[Path]:
     return paths
 
 
-def mean_curve(records: list[dict], experiment: str) -> dict | None:
-    """Seed-mean ± std of ``eval/mean_reward`` on the steps every seed reached (`rlkit curves`'s grouping)."""
-    from rlkit.commands.curves import group_curves
+def run_curve(record: dict) -> dict | None:
+    """One run's ``eval/mean_reward`` curve, ``{steps, values}``: read from its TensorBoard events while
+    its run directory exists, else the copy stored in its record (`attach_curves`)."""
     from rlkit.tb import read_scalars
 
-    curves = {}
-    for record in records:
-        if record["experiment"] == experiment and record.get("run_dir") and Path(record["run_dir"]).is_dir():
-            scalars = read_scalars(record["run_dir"], ["eval/mean_reward"])
-            if "eval/mean_reward" in scalars:
-                curves[Path(record["run_dir"])] = ("eval/mean_reward", *scalars["eval/mean_reward"])
-    groups = group_curves(curves) if curves else []
-    if not groups:
+    if record.get("run_dir") and Path(record["run_dir"]).is_dir():
+        scalars = read_scalars(record["run_dir"], ["eval/mean_reward"])
+        if "eval/mean_reward" in scalars:
+            steps, values = scalars["eval/mean_reward"]
+            return {"steps": [int(s) for s in steps], "values": [float(v) for v in values]}
         return None
-    g = groups[0]
-    return {"steps": [int(s) for s in g["steps"]], "mean": [float(v) for v in g["mean"]], "std": [float(v) for v in g["std"]]}
+    return record.get("curve")
+
+
+def attach_curves(records: list[dict]) -> None:
+    """Store each finished run's curve in its record, so that results.json keeps it once the run
+    directory is gone (``--collect --add`` merges new seeds with such runs)."""
+    for record in records:
+        curve = run_curve(record) if record["status"] == "finished" else None
+        if curve:
+            record["curve"] = curve
+
+
+def mean_curve(records: list[dict], experiment: str) -> dict | None:
+    """Seed-mean ± std of ``eval/mean_reward`` on the steps every seed reached (`rlkit curves`'s averaging)."""
+    from rlkit.commands.curves import mean_over_runs
+
+    curves = [c for r in records if r["experiment"] == experiment and (c := run_curve(r))]
+    if not curves:
+        return None
+    steps, mean, std = mean_over_runs([(c["steps"], c["values"]) for c in curves])
+    return {"steps": [int(s) for s in steps], "mean": [float(v) for v in mean], "std": [float(v) for v in std]}
 
 
 def steps_to_reach(curve: dict | None, fraction: float = 0.9) -> int | None:
@@ -218,14 +244,17 @@ def collect(args: argparse.Namespace) -> int:
     paths = [p for p in select(args.only) if any(r["experiment"] == p.stem for r in records)]
     if not paths:
         raise ValueError(f"--collect {args.collect}: no finished run under <config>/<run dir> for {[p.stem for p in select(args.only)]}")
+    out = Path(args.out)
+    results = out / "results.json"
+    data = json.loads(results.read_text()) if results.is_file() else {"note": "", "experiments": [], "runs": []}
+    if args.add:
+        records += kept_records(data, records)
+    attach_curves(records)
     rows = run_all.summarize(paths, records, args.overrides)
     for row in rows:
         row["curve"] = mean_curve(records, row["experiment"])
         row["steps_to_90"] = steps_to_reach(row["curve"])
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    results = out / "results.json"
-    data = json.loads(results.read_text()) if results.is_file() else {"note": "", "experiments": [], "runs": []}
     stems = {row["experiment"] for row in rows}
     data["experiments"] = [r for r in data["experiments"] if r["experiment"] not in stems] + rows
     data["runs"] = [r for r in data["runs"] if r["experiment"] not in stems] + records
@@ -234,6 +263,24 @@ def collect(args: argparse.Namespace) -> int:
     plot(data, out / "curves.png")
     print(tables_markdown({"experiments": rows}), flush=True)
     return 0
+
+
+def kept_records(data: dict, found: list[dict]) -> list[dict]:
+    """``--add``: results.json's records of the configs in `found` whose seeds are not in `found`. A record
+    written before runs stored their own curve gets its row's curve when that row had only its seed."""
+    found_keys = {(r["experiment"], r["seed"]) for r in found}
+    stems = {r["experiment"] for r in found}
+    rows = {row["experiment"]: row for row in data["experiments"]}
+    kept = []
+    for record in data["runs"]:
+        if record["experiment"] not in stems or (record["experiment"], record["seed"]) in found_keys:
+            continue
+        row = rows.get(record["experiment"])
+        if "curve" not in record and not (record.get("run_dir") and Path(record["run_dir"]).is_dir()) and row \
+                and row.get("curve") and row["seeds"] == [record["seed"]]:  # fmt: skip
+            record = {**record, "curve": {"steps": row["curve"]["steps"], "values": row["curve"]["mean"]}}
+        kept.append(record)
+    return kept
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -277,6 +324,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{time.perf_counter() - started:6.0f}s] {record['experiment']} seed {seed}: {record['status']} (return {score}, "
                   f"{record['seconds']:.0f}s) {record.get('message', '') if record['status'] != 'finished' else ''}", flush=True)  # fmt: skip
     wall = time.perf_counter() - started
+    attach_curves(records)
     rows = run_all.summarize(paths, records, args.overrides)
     for row in rows:
         row["curve"] = mean_curve(records, row["experiment"])

@@ -111,8 +111,6 @@ def _print_table(header: list[str], rows: list[list]) -> None:
 def group_curves(curves: dict) -> list[dict]:
     """Runs grouped by config-except-seed: ``[{label, runs, tags, steps, mean, std}]``, every run
     interpolated (linearly) onto the union of the group's steps up to the last step all of them reached."""
-    import numpy as np
-
     groups: dict[str, list] = {}
     labels: dict[str, str] = {}
     for run_dir, curve in curves.items():
@@ -121,17 +119,26 @@ def group_curves(curves: dict) -> list[dict]:
         labels[key] = label
     out, taken = [], {}
     for key, members in groups.items():
-        end = min(int(steps[-1]) for _, steps, _ in members)
-        grid = np.unique(np.concatenate([steps[steps <= end] for _, steps, _ in members]))
-        values = np.stack([np.interp(grid, steps, vals) for _, steps, vals in members])  # (runs, steps)
+        grid, mean, std = mean_over_runs([(steps, vals) for _, steps, vals in members])
         label = labels[key]
         taken[label] = taken.get(label, 0) + 1
         if taken[label] > 1:
             label = f"{label} (config {taken[label]})"
         tags = sorted({tag for tag, _, _ in members})
-        out.append({"label": label, "runs": len(members), "tags": tags, "steps": grid,
-                    "mean": values.mean(axis=0), "std": values.std(axis=0)})  # fmt: skip
+        out.append({"label": label, "runs": len(members), "tags": tags, "steps": grid, "mean": mean, "std": std})
     return out
+
+
+def mean_over_runs(curves: list) -> tuple:
+    """``[(steps, values)]`` of several runs -> ``(steps, mean, std)``: every run interpolated (linearly)
+    onto the union of their steps up to the last step all of them reached."""
+    import numpy as np
+
+    curves = [(np.asarray(steps), np.asarray(vals, dtype=float)) for steps, vals in curves]
+    end = min(int(steps[-1]) for steps, _ in curves)
+    grid = np.unique(np.concatenate([steps[steps <= end] for steps, _ in curves]))
+    values = np.stack([np.interp(grid, steps, vals) for steps, vals in curves])  # (runs, steps)
+    return grid, values.mean(axis=0), values.std(axis=0)
 
 
 def _plot(curves: dict, png: str, title: str | None) -> None:

@@ -65,25 +65,28 @@ def _common(width: int) -> dict[str, Any]:
 
 
 def build_models(env_id: str, n_envs: int, width: int, seed: int, encoders: tuple[str, ...], transformer_layers: int = 1,
-                 bptt_len: int = 32, compiled: tuple[str, ...] = ()) -> dict[str, Any]:  # fmt: skip
-    """The agents of the comparison, label -> model, each on its own ``DummyVecEnv`` of `env_id`; the encoders in
-    `compiled` a second time, their policies under ``torch.compile``."""
+                 bptt_len: int = 32, compiled: tuple[str, ...] = (), wrapper_class: Any = None,
+                 reference: bool = True, mlp: bool = True) -> dict[str, Any]:  # fmt: skip
+    """The agents of the comparison, label -> model, each on its own ``DummyVecEnv`` of `env_id` (every env
+    wrapped by `wrapper_class` if given); the encoders in `compiled` a second time, their policies under
+    ``torch.compile``; RecurrentPPO unless not `reference`, SB3's MLP PPO unless not `mlp`."""
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_vec_env
 
     from agents.sequence_ppo import SequencePPO
 
     def env():
-        return make_vec_env(env_id, n_envs=n_envs, seed=seed)
+        return make_vec_env(env_id, n_envs=n_envs, seed=seed, wrapper_class=wrapper_class)
 
     models: dict[str, Any] = {}
-    try:
-        from sb3_contrib import RecurrentPPO
-    except ImportError:
-        raise ValueError("bench train --suite memory: sb3-contrib is not installed; pip install 'rlkit[bench]' (or sb3-contrib)") from None
-    models[REFERENCE] = RecurrentPPO(
-        "MlpLstmPolicy", env(), seed=seed, device="cpu", policy_kwargs=dict(lstm_hidden_size=width, net_arch=[width]), **_common(width)
-    )
+    if reference:
+        try:
+            from sb3_contrib import RecurrentPPO
+        except ImportError:
+            raise ValueError("bench train --suite memory: sb3-contrib is not installed; pip install 'rlkit[bench]' (or sb3-contrib)") from None
+        models[REFERENCE] = RecurrentPPO(
+            "MlpLstmPolicy", env(), seed=seed, device="cpu", policy_kwargs=dict(lstm_hidden_size=width, net_arch=[width]), **_common(width)
+        )
     encoder_kwargs = {
         "lstm": {"hidden_size": width},
         "gru": {"hidden_size": width},
@@ -97,7 +100,8 @@ def build_models(env_id: str, n_envs: int, width: int, seed: int, encoders: tupl
             policy_kwargs=dict(encoder=name, encoder_kwargs=encoder_kwargs[name], net_arch=[width], torch_compile=torch_compile),
             **_common(width),
         )  # fmt: skip
-    models["PPO MLP (SB3)"] = PPO("MlpPolicy", env(), seed=seed, device="cpu", policy_kwargs=dict(net_arch=[width]), **_common(width))
+    if mlp:
+        models["PPO MLP (SB3)"] = PPO("MlpPolicy", env(), seed=seed, device="cpu", policy_kwargs=dict(net_arch=[width]), **_common(width))
     return models
 
 

@@ -279,6 +279,11 @@ def kept_records(data: dict, found: list[dict]) -> list[dict]:
         if "curve" not in record and not (record.get("run_dir") and Path(record["run_dir"]).is_dir()) and row \
                 and row.get("curve") and row["seeds"] == [record["seed"]]:  # fmt: skip
             record = {**record, "curve": {"steps": row["curve"]["steps"], "values": row["curve"]["mean"]}}
+        if record["status"] == "finished" and run_curve(record) is None:  # the row's curve would silently leave it out
+            raise ValueError(
+                f"--add: results.json's {record['experiment']} seed {record['seed']} has no stored curve and its run directory "
+                f"{record.get('run_dir')} is gone; collect that run's directory too, or collect without --add to replace the row"
+            )
         kept.append(record)
     return kept
 

@@ -80,3 +80,18 @@ def test_add_without_collect_is_refused(capsys):
         memory_run.parse_args(["--add"])
     assert exc.value.code == 2
     assert "--add" in capsys.readouterr().err
+
+
+def test_add_refuses_a_kept_seed_whose_curve_is_lost(tmp_path, no_baselines):
+    out = tmp_path / "results"
+    out.mkdir()
+    # Two seeds in the old row: its curve is their mean, not seed 0's, so seed 0's curve is lost with its run dir.
+    lost = {"experiment": STEM, "seed": 0, "status": "finished", "run_dir": str(tmp_path / "gone"), "mean_reward": 28.0, "seconds": 0.0}
+    row = {"experiment": STEM, "seeds": [0, 2], "curve": {"steps": [0, 100], "mean": [1.0, 3.0], "std": [0, 0]}}
+    (out / "results.json").write_text(json.dumps({"note": "", "experiments": [row], "runs": [lost, {**lost, "seed": 2}]}))
+    before = (out / "results.json").read_text()
+    _fake_run(tmp_path / "new", 1, [0, 50], [2.0, 4.0], mean_reward=20.0)
+
+    with pytest.raises(ValueError, match="seed 0 has no stored curve"):
+        memory_run.main(["--collect", str(tmp_path / "new"), "--add", "--only", STEM, "--out", str(out)])
+    assert (out / "results.json").read_text() == before  # nothing half-merged

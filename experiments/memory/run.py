@@ -354,4 +354,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except ValueError as exc:  # bad input (a --collect with nothing to collect, an --add that would lose a curve): one line, exit 2
+        print(f"memory/run.py: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -8,7 +8,7 @@ and seed; torch runs on ``--threads`` CPU threads (1 by default, as the figures 
 * ``RecurrentPPO (sb3-contrib)``: the reference, ``MlpLstmPolicy`` with ``lstm_hidden_size=width``
   (its default separate critic LSTM, as sequence PPO's default separate critic encoder);
 * ``ppo-seq <encoder>``: `agents.sequence_ppo.SequencePPO`, ``--bptt-len`` (32), Transformer with
-  ``--transformer-layers`` layers and ``context_len`` 16;
+  ``--transformer-layers`` layers, ``context_len`` 16 and a ``--transformer-ff``-wide feed-forward (4 × width);
 * ``ppo-seq <encoder> (torch.compile)``: the same agent with the policy kwarg ``torch_compile=True``, for the
   encoders given to ``--compiled`` (the Transformer by default: its steps are many small ops, which
   compilation fuses; the LSTM and GRU run one fused recurrence already and compiled were slower);
@@ -36,8 +36,8 @@ ENCODERS = ("lstm", "gru", "tcn", "transformer")
 
 # dest -> default of the memory suite's own options. They default to None on the command line, so that
 # `--suite vecenv` can refuse one that was given instead of ignoring it.
-MEMORY_DEFAULTS: dict[str, Any] = {"width": 64, "threads": 1, "transformer_layers": 1, "bptt_len": 32, "encoders": list(ENCODERS),
-                                   "compiled": ["transformer"]}
+MEMORY_DEFAULTS: dict[str, Any] = {"width": 64, "threads": 1, "transformer_layers": 1, "transformer_ff": 0, "bptt_len": 32,
+                                   "encoders": list(ENCODERS), "compiled": ["transformer"]}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,6 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=None, metavar="N", help=f"memory suite: torch CPU threads (default: {d['threads']})")
     parser.add_argument("--transformer-layers", type=int, default=None, metavar="N",
                         help=f"memory suite: Transformer blocks (default: {d['transformer_layers']})")  # fmt: skip
+    parser.add_argument("--transformer-ff", type=int, default=None, metavar="N",
+                        help="memory suite: the Transformer blocks' feed-forward width; 0: 4 x --width, the Transformer's usual "
+                             f"(default: {d['transformer_ff']})")  # fmt: skip
     parser.add_argument("--bptt-len", type=int, default=None, metavar="N",
                         help=f"memory suite: sequence PPO's truncated-BPTT length (default: {d['bptt_len']})")  # fmt: skip
     parser.add_argument("--encoders", nargs="+", default=None, choices=ENCODERS, metavar="NAME",
@@ -67,7 +70,7 @@ def _common(width: int) -> dict[str, Any]:
 
 def build_models(env_id: str, n_envs: int, width: int, seed: int, encoders: tuple[str, ...], transformer_layers: int = 1,
                  bptt_len: int = 32, compiled: tuple[str, ...] = (), wrapper_class: Any = None,
-                 reference: bool = True, mlp: bool = True) -> dict[str, Any]:  # fmt: skip
+                 reference: bool = True, mlp: bool = True, transformer_ff: int = 0) -> dict[str, Any]:  # fmt: skip
     """The agents of the comparison, label -> model, each on its own ``DummyVecEnv`` of `env_id` (every env
     wrapped by `wrapper_class` if given); the encoders in `compiled` a second time, their policies under
     ``torch.compile``; RecurrentPPO unless not `reference`, SB3's MLP PPO unless not `mlp`."""
@@ -92,7 +95,8 @@ def build_models(env_id: str, n_envs: int, width: int, seed: int, encoders: tupl
         "lstm": {"hidden_size": width},
         "gru": {"hidden_size": width},
         "tcn": {"channels": width},
-        "transformer": {"d_model": width, "num_layers": transformer_layers, "context_len": 16, "num_heads": 4},
+        "transformer": {"d_model": width, "num_layers": transformer_layers, "context_len": 16, "num_heads": 4,
+                        "dim_feedforward": transformer_ff or 4 * width},
     }
     variants = [(name, False) for name in encoders] + [(name, True) for name in compiled]
     for name, torch_compile in variants:
@@ -139,12 +143,14 @@ def run(args: argparse.Namespace) -> int:
             f"bench train --suite memory: --steps={steps}, --repeat={repeat}, --n-envs={n_envs_list}, --width={args.width}, "
             f"--threads={args.threads}, --transformer-layers={args.transformer_layers} and --bptt-len={args.bptt_len} must all be >= 1"
         )
+    if args.transformer_ff < 0:
+        raise ValueError(f"bench train --suite memory: --transformer-ff={args.transformer_ff}; expected >= 1, or 0 for 4 x --width")
     threads = torch.get_num_threads()
     torch.set_num_threads(args.threads)
     try:
         for n_envs in n_envs_list:
             models = build_models(env_id, n_envs, args.width, args.seed, tuple(args.encoders), args.transformer_layers, args.bptt_len,
-                                  tuple(args.compiled))  # fmt: skip
+                                  tuple(args.compiled), transformer_ff=args.transformer_ff)  # fmt: skip
             best = {label: float("inf") for label in models}
             best_cpu = dict(best)
             for label, model in models.items():  # warm-up: first calls, Numba and torch.compile compilation

@@ -13,7 +13,7 @@ pytest.importorskip("sb3_contrib")  # the reference, RecurrentPPO (the bench ext
 
 def _args(**overrides):
     args = dict(env=None, n_envs=[2], steps=256, repeat=1, quick=False, seed=0, width=8, threads=1,
-                transformer_layers=1, encoders=["transformer"], bptt_len=8, compiled=[])  # fmt: skip
+                transformer_layers=1, transformer_ff=0, encoders=["transformer"], bptt_len=8, compiled=[])  # fmt: skip
     return argparse.Namespace(**{**args, **overrides})
 
 
@@ -50,6 +50,17 @@ def test_models_share_env_rollout_and_width():
             model.get_env().close()
 
 
+@pytest.mark.parametrize("ff, width", [(0, 32), (24, 24)])  # 0: the Transformer's usual 4 x width
+def test_transformer_feed_forward_width_is_the_option_or_four_times_the_width(ff, width):
+    models = train_memory.build_models("CartPole-v1", 2, 8, 0, ("transformer",), reference=False, mlp=False, transformer_ff=ff)
+    try:
+        (model,) = models.values()
+        block = model.policy.encoder.core.blocks[0]
+        assert block.ff[0].out_features == width and block.ff[3].in_features == width
+    finally:
+        models["ppo-seq transformer"].get_env().close()
+
+
 def test_compiled_rows_are_the_same_agents_under_torch_compile():
     models = train_memory.build_models("CartPole-v1", 2, 8, 0, ("transformer",), compiled=("transformer",))
     try:
@@ -67,3 +78,5 @@ def test_compiled_rows_are_the_same_agents_under_torch_compile():
 def test_bad_numbers_are_value_errors():
     with pytest.raises(ValueError, match="--width=0"):
         train_memory.run(_args(width=0))
+    with pytest.raises(ValueError, match="--transformer-ff=-1"):
+        train_memory.run(_args(transformer_ff=-1))

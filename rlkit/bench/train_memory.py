@@ -15,7 +15,10 @@ and seed; torch runs on ``--threads`` CPU threads (1 by default, as the figures 
 * ``PPO MLP (SB3)``: feed-forward PPO, what memory costs on top of nothing.
 
 Each figure is one ``learn(--steps)`` wall time, best of ``--repeat`` with the rows interleaved,
-after one untimed warm-up ``learn``. Ratios are against RecurrentPPO measured in the same run, by wall
+after one untimed warm-up ``learn``; each learn goes on training the same model, every row on its own
+global random streams (`OwnGlobalRNG`), so a row trains the same whichever other rows run. RecurrentPPO's
+cost per step falls as its episodes lengthen, so its figure depends on how far it has trained: a larger
+``--repeat`` lets it train longer before its best run. Ratios are against RecurrentPPO measured in the same run, by wall
 time and by the process's CPU time (``time.process_time``, also best of ``--repeat``): on a machine
 shared with other work, RecurrentPPO's long runs cannot dodge the other processes as a few-second run
 can, which inflates the wall-time ratio; CPU time leaves out the time other processes held the core,
@@ -28,7 +31,13 @@ row), is a rough check that the speed does not come from learning less per step.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import random
+import time
+from collections.abc import Iterator
 from typing import Any
+
+import numpy as np
 
 REFERENCE = "RecurrentPPO (sb3-contrib)"
 ENCODERS = ("lstm", "gru", "tcn", "transformer")
@@ -110,6 +119,71 @@ def build_models(env_id: str, n_envs: int, width: int, seed: int, encoders: tupl
     return models
 
 
+class OwnGlobalRNG:
+    """One row's own copy of the global random streams (Python's, NumPy's and torch's CPU generator).
+
+    SB3 samples rollout actions from torch's global generator and shuffles minibatches with NumPy's, so with
+    the rows' learns interleaved each row would draw from streams the other rows had moved on: which rows run
+    would change every row's training, its episode lengths and so its speed (RecurrentPPO's cost per step
+    falls as its episodes get longer, since it steps its LSTM one step at a time wherever an episode starts).
+    Each row starts from `seed` and keeps its own streams between its learns, so a row's figures do not
+    depend on the other rows."""
+
+    def __init__(self, seed: int):
+        import torch  # here, not at the top: `rlkit --help` imports this module and must stay fast
+
+        saved = self._get()
+        random.seed(seed)
+        np.random.seed(seed)
+        torch.manual_seed(seed)
+        self.state = self._get()
+        self._set(saved)
+
+    @staticmethod
+    def _get() -> tuple:
+        import torch
+
+        return random.getstate(), np.random.get_state(), torch.get_rng_state()
+
+    @staticmethod
+    def _set(state: tuple) -> None:
+        import torch
+
+        random.setstate(state[0])
+        np.random.set_state(state[1])
+        torch.set_rng_state(state[2])
+
+    @contextlib.contextmanager
+    def active(self) -> Iterator[None]:
+        saved = self._get()
+        self._set(self.state)
+        try:
+            yield
+        finally:
+            self.state = self._get()
+            self._set(saved)
+
+
+def time_learns(models: dict[str, Any], steps: int, repeat: int, seed: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Each row's best wall and CPU time of a ``steps``-step ``learn`` over `repeat` timed rounds, the rows
+    interleaved within a round, after one untimed warm-up learn each (first calls, Numba and torch.compile
+    compilation); every row on its own `OwnGlobalRNG` from `seed`."""
+    rngs = {label: OwnGlobalRNG(seed) for label in models}
+    best = {label: float("inf") for label in models}
+    best_cpu = dict(best)
+    for label, model in models.items():
+        with rngs[label].active():
+            model.learn(steps, reset_num_timesteps=False)
+    for _ in range(repeat):
+        for label, model in models.items():
+            with rngs[label].active():
+                t0, c0 = time.perf_counter(), time.process_time()
+                model.learn(steps, reset_num_timesteps=False)
+                best[label] = min(best[label], time.perf_counter() - t0)
+                best_cpu[label] = min(best_cpu[label], time.process_time() - c0)
+    return best, best_cpu
+
+
 def table_rows(best: dict[str, float], best_cpu: dict[str, float], steps: int, returns: dict[str, float],
                env_steps: dict[str, int]) -> tuple[list[str], list[list]]:  # fmt: skip
     """The table from each row's best wall and CPU time of a ``steps``-step learn: steps/s, speed-up over
@@ -125,9 +199,6 @@ def table_rows(best: dict[str, float], best_cpu: dict[str, float], steps: int, r
 
 
 def run(args: argparse.Namespace) -> int:
-    import time
-
-    import numpy as np
     import torch
 
     from rlkit.bench import print_table
@@ -151,16 +222,7 @@ def run(args: argparse.Namespace) -> int:
         for n_envs in n_envs_list:
             models = build_models(env_id, n_envs, args.width, args.seed, tuple(args.encoders), args.transformer_layers, args.bptt_len,
                                   tuple(args.compiled), transformer_ff=args.transformer_ff)  # fmt: skip
-            best = {label: float("inf") for label in models}
-            best_cpu = dict(best)
-            for label, model in models.items():  # warm-up: first calls, Numba and torch.compile compilation
-                model.learn(steps, reset_num_timesteps=False)
-            for _ in range(repeat):
-                for label, model in models.items():
-                    t0, c0 = time.perf_counter(), time.process_time()
-                    model.learn(steps, reset_num_timesteps=False)
-                    best[label] = min(best[label], time.perf_counter() - t0)
-                    best_cpu[label] = min(best_cpu[label], time.process_time() - c0)
+            best, best_cpu = time_learns(models, steps, repeat, args.seed)
             returns = {label: float(np.mean([info["r"] for info in m.ep_info_buffer])) if m.ep_info_buffer else float("nan")
                        for label, m in models.items()}  # fmt: skip
             header, rows = table_rows(best, best_cpu, steps, returns, {label: int(m.num_timesteps) for label, m in models.items()})

@@ -80,3 +80,33 @@ def test_bad_numbers_are_value_errors():
         train_memory.run(_args(width=0))
     with pytest.raises(ValueError, match="--transformer-ff=-1"):
         train_memory.run(_args(transformer_ff=-1))
+
+
+def test_a_rows_training_does_not_depend_on_the_other_rows():
+    def episodes(encoders):
+        models = train_memory.build_models("CartPole-v1", 2, 8, 0, encoders, bptt_len=8, mlp=False)
+        train_memory.time_learns(models, steps=256, repeat=2, seed=0)
+        return {label: [(info["r"], info["l"]) for info in model.ep_info_buffer] for label, model in models.items()}
+
+    alone, together = episodes(("lstm",)), episodes(("lstm", "gru"))
+    for label in (train_memory.REFERENCE, "ppo-seq lstm"):
+        assert alone[label] and alone[label] == together[label]
+
+
+def test_own_global_rng_leaves_the_callers_streams_as_they_were():
+    import numpy as np
+    import torch
+
+    rng = train_memory.OwnGlobalRNG(3)
+    torch.manual_seed(7)
+    np.random.seed(7)
+    expected = torch.rand(1).item(), np.random.rand()
+    torch.manual_seed(7)
+    np.random.seed(7)
+    with rng.active():
+        first = torch.rand(1).item()
+    with rng.active():
+        second = torch.rand(1).item()
+    assert (torch.rand(1).item(), np.random.rand()) == expected
+    torch.manual_seed(3)
+    assert [first, second] == torch.rand(2).tolist()

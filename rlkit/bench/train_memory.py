@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import random
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -120,7 +119,7 @@ def build_models(env_id: str, n_envs: int, width: int, seed: int, encoders: tupl
 
 
 class OwnGlobalRNG:
-    """One row's own copy of the global random streams (Python's, NumPy's and torch's CPU generator).
+    """One row's own copy of the global random streams (Python's, NumPy's and torch's: `rlkit.checkpoints.capture_rng`).
 
     SB3 samples rollout actions from torch's global generator and shuffles minibatches with NumPy's, so with
     the rows' learns interleaved each row would draw from streams the other rows had moved on: which rows run
@@ -130,38 +129,25 @@ class OwnGlobalRNG:
     depend on the other rows."""
 
     def __init__(self, seed: int):
-        import torch  # here, not at the top: `rlkit --help` imports this module and must stay fast
+        # here, not at the top: `rlkit --help` imports this module and must stay fast
+        from stable_baselines3.common.utils import set_random_seed
 
-        saved = self._get()
-        random.seed(seed)
-        np.random.seed(seed)
-        torch.manual_seed(seed)
-        self.state = self._get()
-        self._set(saved)
+        from rlkit.checkpoints import capture_rng, preserved_rng
 
-    @staticmethod
-    def _get() -> tuple:
-        import torch
-
-        return random.getstate(), np.random.get_state(), torch.get_rng_state()
-
-    @staticmethod
-    def _set(state: tuple) -> None:
-        import torch
-
-        random.setstate(state[0])
-        np.random.set_state(state[1])
-        torch.set_rng_state(state[2])
+        with preserved_rng():
+            set_random_seed(seed)
+            self.state = capture_rng()
 
     @contextlib.contextmanager
     def active(self) -> Iterator[None]:
-        saved = self._get()
-        self._set(self.state)
-        try:
-            yield
-        finally:
-            self.state = self._get()
-            self._set(saved)
+        from rlkit.checkpoints import capture_rng, preserved_rng, restore_rng
+
+        with preserved_rng():
+            restore_rng(self.state)
+            try:
+                yield
+            finally:
+                self.state = capture_rng()
 
 
 def time_learns(models: dict[str, Any], steps: int, repeat: int, seed: int) -> tuple[dict[str, float], dict[str, float]]:

@@ -1,4 +1,4 @@
-"""The agents rlkit can train, by name: a registry that ``rlkit train ALGO`` and ``rlkit.runs`` read.
+"""The agents rlkit can train, by name: a registry that ``rlkit train ALGO`` and ``rlkit.app.runs`` read.
 
 An entry (`AlgoSpec`) says how to build an agent from a config and a vec env, how to load a saved one,
 which action spaces it fits and which constructor arguments it takes. SB3's algorithms are registered
@@ -45,7 +45,7 @@ class AlgoSpec:
     action_spaces: tuple[str, ...]
     """Names of the Gymnasium action-space classes the agent can act in (``Box``, ``Discrete``, …)."""
     build: Callable[[Any, Any], Any]
-    """``build(config, vec_env) -> agent``: a fresh agent for an `rlkit.config.ExperimentConfig`."""
+    """``build(config, vec_env) -> agent``: a fresh agent for an `rlkit.app.config.ExperimentConfig`."""
     load: Callable[[Any, Any, str], Any]
     """``load(path, vec_env_or_None, device) -> agent`` (``vec_env`` given to continue training)."""
     saved_spaces: Callable[[Any], tuple[Any, Any]]

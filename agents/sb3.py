@@ -1,7 +1,7 @@
 """stable-baselines3 (and sb3-contrib) algorithms wired with rlkit's encoders and rollout buffers.
 
 Thin on purpose: SB3 does the learning. rlkit adds three things when it builds a model from an
-`rlkit.config.ExperimentConfig`:
+`rlkit.app.config.ExperimentConfig`:
 
 * PPO, A2C and TRPO get ``rollout_buffer_class=rlkit.buffers.NumbaRolloutBuffer`` (the Dict variant
   for dict observations), whose GAE is rlkit's Numba kernel;
@@ -52,7 +52,7 @@ def policy_name(observation_space: Any, encoder: str | None) -> str:
 
 
 def policy_kwargs(policy_config: Any) -> dict[str, Any]:
-    """``policy_kwargs`` for SB3 from an `rlkit.config.PolicyConfig`."""
+    """``policy_kwargs`` for SB3 from an `rlkit.app.config.PolicyConfig`."""
     kwargs = dict(policy_config.kwargs)
     if policy_config.encoder is not None:
         from rlkit.nn import encoder_names

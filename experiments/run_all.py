@@ -4,7 +4,7 @@
   python experiments/run_all.py --only 'ppo_*' --seeds 0 --workers 2
   python experiments/run_all.py --workers 2 --set total_steps=3000 --out /tmp/smoke   # a smoke test
 
-Every (YAML, seed) pair is one `rlkit.runs.train` call in its own process (a spawn-context
+Every (YAML, seed) pair is one `rlkit.app.runs.train` call in its own process (a spawn-context
 ``ProcessPoolExecutor``, torch and OpenMP held to one thread each, so ``--workers N`` uses N cores).
 Runs are forced to ``device: cpu`` unless the YAML names a device: these MLPs are faster on one CPU
 core than through CUDA launches, and 15 processes must not share one GPU. A run that fails is
@@ -97,7 +97,7 @@ def select_experiments(patterns: list[str] | None) -> list[Path]:
 
 def overrides_for(path: Path, seed: int, logdir: Path, extra: list[str]) -> list[str]:
     """``--set`` overrides of one run: its seed and logdir, ``device=cpu`` unless the YAML names a device."""
-    from rlkit.config import read_yaml
+    from rlkit.app.config import read_yaml
 
     out = [f"seed={seed}", f"logdir={logdir / path.stem}"]
     if "device" not in read_yaml(path):
@@ -120,7 +120,7 @@ def _split_kwarg(env_id: str) -> bool:
 
     import gymnasium as gym
 
-    from rlkit.runs import resolve_env_id
+    from rlkit.app.runs import resolve_env_id
 
     spec = resolve_env_id(env_id)
     entry = spec.entry_point
@@ -137,8 +137,8 @@ def run_one(path: str, seed: int, overrides: list[str], max_seconds: float) -> d
     started = time.perf_counter()
     record: dict = {"experiment": Path(path).stem, "seed": seed, "status": "error", "run_dir": None}
     try:
-        from rlkit.config import load_config
-        from rlkit.runs import Evaluator, load_agent, train
+        from rlkit.app.config import load_config
+        from rlkit.app.runs import Evaluator, load_agent, train
 
         config = load_config(path, overrides)
         record.update(env=config.env.id, algo=config.algo, total_steps=config.total_steps)
@@ -175,7 +175,7 @@ def baselines_for(config, split: str | None = None) -> dict[str, float]:
     episodes the evaluation uses (reset seeds ``eval.seed + i``) and with the same env kwargs."""
     import envs
     from envs.baselines import RandomPolicy, load_baseline, run_episodes
-    from rlkit.runs import make_env
+    from rlkit.app.runs import make_env
 
     env_config = config.env
     if split is not None:
@@ -197,7 +197,7 @@ def baselines_for(config, split: str | None = None) -> dict[str, float]:
 def summarize(paths: list[Path], records: list[dict], overrides: list[str]) -> list[dict]:
     import numpy as np
 
-    from rlkit.config import load_config
+    from rlkit.app.config import load_config
 
     rows = []
     for path in paths:
@@ -281,7 +281,7 @@ def plot_panels(rows: list[dict], records: list[dict], png: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from rlkit.commands.curves import group_curves
+    from rlkit.app.commands.curves import group_curves
     from rlkit.tb import read_scalars
 
     n = len(rows)
@@ -338,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     logdir = Path(args.logdir) if args.logdir else Path("runs/experiments")
 
-    from rlkit.config import load_config
+    from rlkit.app.config import load_config
 
     jobs = []
     for path in paths:
@@ -385,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001  (the table and the tarball still matter)
         print(f"run_all: could not plot curves.png: {type(exc).__name__}: {exc}", file=sys.stderr)
     if run_dirs:
-        table = subprocess.run([sys.executable, "-m", "rlkit.cli", "curves", *run_dirs],
+        table = subprocess.run([sys.executable, "-m", "rlkit.app.cli", "curves", *run_dirs],
                                capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})  # fmt: skip
         (out / "curves.md").write_text("`rlkit curves` over every run (tag eval/mean_reward):\n\n```\n" + table.stdout + table.stderr + "```\n")
     pack_runs(records, out / "runs.tar.gz")

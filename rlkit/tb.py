@@ -58,7 +58,7 @@ class NanGuard(BaseCallback):
 
     Observations and rewards are checked every step (``on_step`` returns False); losses and weights
     after every update, at the start of the next rollout, before any checkpoint of that step is
-    written and before the policy acts again (raises `TrainingDiverged`, which ``rlkit.runs`` catches).
+    written and before the policy acts again (raises `TrainingDiverged`, which ``rlkit.app.runs`` catches).
     """
 
     def __init__(self, status: TrainingStatus):

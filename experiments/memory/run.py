@@ -4,7 +4,7 @@
   python experiments/memory/run.py --only 'groundhog_*' --workers 2
   python experiments/memory/run.py --workers 2 --set total_steps=2048 --set eval.every=1024 --out /tmp/mem   # smoke test
 
-Every ``experiments/memory/<env>_<agent>.yaml`` x seed is one ``rlkit.runs.train`` call in its own
+Every ``experiments/memory/<env>_<agent>.yaml`` x seed is one ``rlkit.app.runs.train`` call in its own
 process, run by ``experiments/run_all.py``'s machinery (one CPU core and one torch thread per run,
 longest first, a failed run recorded and the rest going on). Written to ``--out`` (default
 ``experiments/memory/results``):
@@ -116,7 +116,7 @@ def attach_curves(records: list[dict]) -> None:
 
 def mean_curve(records: list[dict], experiment: str) -> dict | None:
     """Seed-mean ± std of ``eval/mean_reward`` on the steps every seed reached (`rlkit curves`'s averaging)."""
-    from rlkit.commands.curves import mean_over_runs
+    from rlkit.app.commands.curves import mean_over_runs
 
     curves = [c for r in records if r["experiment"] == experiment and (c := run_curve(r))]
     if not curves:
@@ -139,7 +139,7 @@ def steps_to_reach(curve: dict | None, fraction: float = 0.9) -> int | None:
 
 def _eval_episodes(experiment: str) -> int | str:
     """Evaluation episodes of an experiment's YAML ("?" if the YAML is gone)."""
-    from rlkit.config import load_config
+    from rlkit.app.config import load_config
 
     path = HERE / f"{experiment}.yaml"
     return load_config(path).eval.episodes if path.is_file() else "?"
@@ -228,7 +228,7 @@ def write_readme(data: dict, readme: Path) -> None:
 
 def collect(args: argparse.Namespace) -> int:
     """``--collect DIR``: rows for the configs that have finished runs under DIR, merged into results.json."""
-    from rlkit.config import read_yaml
+    from rlkit.app.config import read_yaml
 
     run_all = _run_all()
     records = []
@@ -299,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["OMP_NUM_THREADS"] = "1"
     os.environ["MKL_NUM_THREADS"] = "1"
     run_all = _run_all()
-    from rlkit.config import load_config
+    from rlkit.app.config import load_config
 
     paths = select(args.only)
     out.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,7 @@
 
 CartPole-v1 with its velocities hidden (zeroed, as RL Zoo's ``CartPoleNoVel-v1``): the policy sees the cart's
 position and the pole's angle only, and must infer the velocities from the steps before. Every agent is built by
-`rlkit.bench.train_memory.build_models`, so it has the speed bench's settings (8 envs, n_steps 128, batch 256,
+`rlkit.app.bench.train_memory.build_models`, so it has the speed bench's settings (8 envs, n_steps 128, batch 256,
 10 epochs, lr 3e-4, γ 0.99, λ 0.95, width 64, a separate critic LSTM, ``bptt_len`` 32), on one torch thread,
 with the same seeds and env steps. Every ``--every`` steps: the mean return of the last 100 training episodes
 (Monitor, stochastic policy); at the end a deterministic evaluation on 20 seeded episodes (seeds 1000 + 100 × seed
@@ -51,7 +51,7 @@ def run_one(agent: str, seed: int, steps: int, every: int) -> dict:
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.evaluation import evaluate_policy
 
-    from rlkit.bench.train_memory import build_models
+    from rlkit.app.bench.train_memory import build_models
 
     torch.set_num_threads(1)
     models = build_models(ENV_ID, 8, 64, seed, ("lstm",) if agent == "lstm" else (), wrapper_class=hide_velocities,
@@ -105,7 +105,7 @@ def plot(records: list[dict], png: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from rlkit.commands.curves import mean_over_runs
+    from rlkit.app.commands.curves import mean_over_runs
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for agent, label in AGENTS.items():

@@ -16,7 +16,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def condition(run: Path) -> str:
-    from rlkit.runs import read_run_config
+    from rlkit.app.runs import read_run_config
 
     policy = read_run_config(run).policy
     if policy.init_policy:
@@ -30,7 +30,7 @@ def condition(run: Path) -> str:
 
 def curves(root: Path, tag: str = "eval/mean_reward") -> dict[str, list[tuple[int, np.ndarray, np.ndarray]]]:
     """condition -> [(seed, steps, values of `tag`)]."""
-    from rlkit.runs import read_run_config
+    from rlkit.app.runs import read_run_config
     from rlkit.tb import read_scalars
 
     out: dict[str, list] = {}
@@ -88,7 +88,7 @@ def bc_return(policy_path: Path, episodes: int, seed: int) -> float:
 
 
 def plot(root: Path, name: str, title: str, tag: str = "eval/mean_reward") -> None:
-    subprocess.run([sys.executable, "-m", "rlkit.cli", "curves", str(root), "--png", str(HERE / name), "--title", title, "--tag", tag],
+    subprocess.run([sys.executable, "-m", "rlkit.app.cli", "curves", str(root), "--png", str(HERE / name), "--title", title, "--tag", tag],
                    check=False, stdout=subprocess.DEVNULL)  # fmt: skip
 
 

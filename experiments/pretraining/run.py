@@ -30,7 +30,7 @@ def rlkit(*args: str, log: Path) -> None:
         handle.write(f"$ rlkit {' '.join(args)}\n")
         handle.flush()
         start = time.time()
-        code = subprocess.call([sys.executable, "-m", "rlkit.cli", *args], stdout=handle, stderr=subprocess.STDOUT, env=env)
+        code = subprocess.call([sys.executable, "-m", "rlkit.app.cli", *args], stdout=handle, stderr=subprocess.STDOUT, env=env)
         handle.write(f"[exit {code}, {time.time() - start:.0f} s]\n")
     if code != 0:
         print(f"FAILED: rlkit {' '.join(args)} (see {log})", flush=True)

@@ -7,8 +7,8 @@ import sys
 
 import optuna
 
-from rlkit.config import load_config
-from rlkit.sweeps import STUDY_FILE, apply_params, run_seeds, sqlite_url
+from rlkit.app.config import load_config
+from rlkit.app.sweeps import STUDY_FILE, apply_params, run_seeds, sqlite_url
 
 if __name__ == "__main__":  # the seed runs are spawned processes, which import this module
     sweep_dir, out = sys.argv[1], sys.argv[2]

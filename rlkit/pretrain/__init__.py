@@ -7,7 +7,7 @@ Each task produces a checkpoint a policy can start from (``rlkit train … --ini
 * ``rlkit.pretrain.vae``: ``train_vae``, ``save_vae``
 * ``rlkit.pretrain.bc``: ``BCPolicy``, ``train_bc``, ``save_bc``, ``load_bc``
 * ``rlkit.pretrain.seq``: ``train_seq``, ``save_seq``, ``make_chunks``
-* ``rlkit.pretrain.init``: ``resolve_policy_config``, ``initialize`` (used by ``rlkit.runs.train``)
+* ``rlkit.pretrain.init``: ``resolve_policy_config``, ``initialize`` (used by ``rlkit.app.runs.train``)
 * ``rlkit.pretrain.warmup``: ``CriticWarmup``, ``critic_parameters`` (``--critic-warmup-steps``)
 """
 

@@ -21,7 +21,7 @@ CONFIG_FILE = "config.json"
 
 def create_run_dir(logdir: str | Path, kind: str, env_id: str, encoder: str, seed: int) -> Path:
     """``<logdir>/pretrain-<kind>__<env>__<encoder>__s<seed>__<YYYYmmdd-HHMMSS>`` (``-2``… if taken), as
-    ``rlkit.runs`` names training runs, so `rlkit curves` reads both the same way."""
+    ``rlkit.app.runs`` names training runs, so `rlkit curves` reads both the same way."""
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     env = re.sub(r"[^A-Za-z0-9_.-]+", "-", env_id).strip("-")
     return create_unique_dir(Path(logdir) / f"pretrain-{kind}__{env}__{encoder}__s{seed}__{stamp}")

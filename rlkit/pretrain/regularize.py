@@ -6,7 +6,7 @@ behaviour-cloning term, ``W * mean((actor(s) - a)^2)`` over ``(s, a)`` pairs of 
 both actions in SB3's scaled units ([-1, 1], ``policy.scale_action``) and the actor's deterministic action (SAC/TQC:
 the squashed mean; TD3/DDPG: ``mu``). Off-policy actor-critics only: sac, tqc, td3, ddpg.
 
-`BCRegularizer` (added to the run's callbacks by ``rlkit.runs``, on resume too) does it without copying SB3's
+`BCRegularizer` (added to the run's callbacks by ``rlkit.app.runs``, on resume too) does it without copying SB3's
 ``train()``; works on torch modules and datasets only (no import of ``agents``).
 """
 
@@ -70,7 +70,7 @@ class BCRegularizer(BaseCallback):
     ``model.actor.optimizer.step``: each actor step first back-propagates ``weight * mse`` on a fresh minibatch,
     which accumulates into the gradients SB3's loss left (the term reaches only actor parameters), then steps:
     the step of ``actor_loss + weight * mse``. The wrapper is an instance attribute of the optimizer, removed at
-    training end; it is not saved with the model, and ``rlkit.runs`` installs it again on resume, reading the
+    training end; it is not saved with the model, and ``rlkit.app.runs`` installs it again on resume, reading the
     dataset again from the config's path.
 
     Minibatches of ``model.batch_size`` steps are drawn uniformly (with replacement, as SB3's replay buffer) from

@@ -3,7 +3,7 @@
 A behaviour-cloned actor starts near its teacher, but the critic beside it starts random, so the first
 PPO updates follow advantages that are mostly the critic's error and move a good actor away from its
 teacher. For the first ``policy.critic_warmup_steps`` env steps only the value function trains
-(`CriticWarmup`, added to the run's callbacks by ``rlkit.runs``, on resume too), then PPO as usual.
+(`CriticWarmup`, added to the run's callbacks by ``rlkit.app.runs``, on resume too), then PPO as usual.
 
 The same holds for the off-policy actor-critics started by a squashed BC head (sac, tqc, td3, ddpg): their
 Q-function starts random, and the actor's first gradient steps climb its noise; there the warm-up trains

@@ -1,4 +1,4 @@
-"""``rlkit bench train --suite memory`` (rlkit/bench/train_memory.py): a smoke run of the table and its argument checks."""
+"""``rlkit bench train --suite memory`` (rlkit/app/bench/train_memory.py): a smoke run of the table and its argument checks."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from rlkit.bench import train_memory
+from rlkit.app.bench import train_memory
 
 pytest.importorskip("sb3_contrib")  # the reference, RecurrentPPO (the bench extra)
 

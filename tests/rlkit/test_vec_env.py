@@ -78,8 +78,8 @@ def test_ppo_through_adapter_equals_ppo_through_dummy_vec_env():
     import torch
 
     from agents import get_algo
-    from rlkit.config import load_config
-    from rlkit.runs import make_vec_env
+    from rlkit.app.config import load_config
+    from rlkit.app.runs import make_vec_env
 
     params = []
     for vectorization in ("vector", "dummy"):

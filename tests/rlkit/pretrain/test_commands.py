@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from rlkit.cli import main
+from rlkit.app.cli import main
 from rlkit.pretrain import load_dataset
 
 

@@ -1,17 +1,17 @@
 """Starting agents from checkpoints: same encoder outputs, BC-initialised PPO acts as the BC policy,
-freezing holds the weights, mismatches are refused; end to end through `rlkit.runs.train`."""
+freezing holds the weights, mismatches are refused; end to end through `rlkit.app.runs.train`."""
 
 import numpy as np
 import pytest
 import torch
 
-from rlkit.config import ExperimentConfig
+from rlkit.app.config import ExperimentConfig
 from rlkit.nn import load_encoder
 from rlkit.pretrain.bc import load_bc, save_bc, train_bc
 from rlkit.pretrain.init import policy_encoders
 from rlkit.pretrain.seq import save_seq, train_seq
 from rlkit.pretrain.vae import save_vae, train_vae
-from rlkit.runs import _load_pretrained, _with_pretrained_encoder, make_vec_env, train, validate
+from rlkit.app.runs import _load_pretrained, _with_pretrained_encoder, make_vec_env, train, validate
 
 
 def build(env_id, algo="ppo", n_envs=2, algo_kwargs=None, **policy):
@@ -128,8 +128,8 @@ def test_init_encoder_loads_both_ppo_seq_encoders(seq_ckpt, groundhog_random, fr
 def test_frozen_ppo_seq_encoder_stays_frozen_after_resume(seq_ckpt, signal_at):
     """`rlkit train ppo-seq --init-encoder CKPT --freeze-encoder`, stopped and resumed, trains on with
     both encoders bit-identical to the checkpoint's (and in eval mode) while the heads keep learning."""
-    from rlkit.config import load_config
-    from rlkit.runs import resume
+    from rlkit.app.config import load_config
+    from rlkit.app.runs import resume
 
     logdir = seq_ckpt.parent / "runs"
     config = load_config(overrides=[
@@ -181,7 +181,7 @@ def test_train_end_to_end_with_init_policy(bc_ckpt, tmp_path):
     result = train(config)
     assert result.status == "finished"
     assert result.metrics["mean_reward"] > 0.85  # the cloned optimal policy (optimum 0.90), barely changed
-    from rlkit.runs import read_run_config
+    from rlkit.app.runs import read_run_config
 
     saved = read_run_config(result.run_dir)
     assert saved.policy.encoder == "mlp" and saved.policy.init_policy == str(path)

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from rlkit.cli import main
-from rlkit.config import ExperimentConfig, load_config, read_yaml
+from rlkit.app.cli import main
+from rlkit.app.config import ExperimentConfig, load_config, read_yaml
 from rlkit.pretrain import collect
 from rlkit.pretrain.dataset import save_dataset
 from rlkit.pretrain.regularize import BCRegularizer
 from rlkit.pretrain.warmup import CriticWarmup
-from rlkit.runs import _bc_regularizer, make_vec_env, resume, train, validate
+from rlkit.app.runs import _bc_regularizer, make_vec_env, resume, train, validate
 
 
 class PendulumTeacher:

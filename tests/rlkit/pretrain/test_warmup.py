@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from rlkit.config import ExperimentConfig, load_config
+from rlkit.app.config import ExperimentConfig, load_config
 from rlkit.pretrain.bc import save_bc, train_bc
 from rlkit.pretrain.vae import save_vae, train_vae
 from rlkit.pretrain.warmup import CriticWarmup, critic_parameters
-from rlkit.runs import _load_pretrained, _with_pretrained_encoder, make_vec_env, resume, train, validate
+from rlkit.app.runs import _load_pretrained, _with_pretrained_encoder, make_vec_env, resume, train, validate
 from rlkit.tb import read_scalars
 
 

@@ -1,0 +1,47 @@
+"""`--help` on every command explains every option with its default; `rlkit --help` stays light."""
+
+import argparse
+import subprocess
+import sys
+
+import pytest
+
+from rlkit.app.cli import build_parser
+
+MINE = ["train", "resume", "eval", "enjoy", "curves", "envs"]
+
+
+def _subparsers(parser):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices
+    return {}
+
+
+@pytest.mark.parametrize("command", MINE)
+def test_every_option_has_help_with_its_default(command):
+    parser = _subparsers(build_parser())[command]
+    formatter = parser._get_formatter()
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction):
+            continue
+        text = formatter._expand_help(action) if action.help else ""
+        described = formatter._get_help_string(action) % {**vars(action), "default": action.default, "prog": parser.prog}
+        assert text, f"rlkit {command} {action.dest}: no help"
+        if action.option_strings and action.required is False:
+            assert "default" in described, f"rlkit {command} {'/'.join(action.option_strings)}: no default shown"
+    parser.format_help()  # renders
+
+
+def test_help_imports_neither_torch_nor_sb3():
+    code = (
+        "import sys, contextlib, io\n"
+        "from rlkit.app.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    for argv in (['--help'], ['train', '--help'], ['eval', '--help']):\n"
+        "        try: main(argv)\n"
+        "        except SystemExit: pass\n"
+        "print(sorted(m for m in ('torch', 'stable_baselines3', 'envs', 'tensorboard') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
+    assert out.strip() == "[]"

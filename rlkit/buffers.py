@@ -19,7 +19,8 @@ import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.buffers import BaseBuffer, DictRolloutBuffer, RolloutBuffer
 
-from rlkit.returns import cached_njit, gae_advantages
+from rlkit.jit import cached_njit
+from rlkit.returns import gae_advantages
 
 __all__ = [
     "ChunkLayout",

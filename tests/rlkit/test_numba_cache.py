@@ -30,11 +30,12 @@ import numpy as np
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     import rlkit.returns as R
+    import rlkit.returns.kernels as K
 rng = np.random.default_rng(0)
 r, v = rng.standard_normal((64, 4)).astype(np.float32), rng.standard_normal((64, 4)).astype(np.float32)
 starts = (rng.random((64, 4)) < 0.1).astype(np.float32)
 adv, ret = R.gae_advantages(r, v, starts, np.ones(4, np.float32), np.array([1, 0, 0, 1], bool), 0.99, 0.95)
-stats = R._gae_kernel.stats
+stats = K.gae_kernel.stats
 package_dir = os.path.dirname(R.__file__)
 try:
     open(os.path.join(package_dir, "probe"), "w").close()
@@ -95,7 +96,7 @@ def _run(site: Path, home: Path, cache_dir: Path | None, unprivileged: bool) -> 
     )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert result["file"] == str(site / "rlkit" / "returns.py"), "the child imported another rlkit"
+    assert result["file"] == str(site / "rlkit" / "returns" / "__init__.py"), "the child imported another rlkit"
     np.testing.assert_array_equal(np.array(result["advantages"], np.float32), _expected_advantages())
     return result
 
@@ -109,9 +110,9 @@ def test_second_process_loads_the_kernel_from_the_in_tree_cache(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     first = _run(site, home, None, unprivileged=False)
-    assert first["cache_path"] == str(site / "rlkit" / "__pycache__")
+    assert first["cache_path"] == str(site / "rlkit" / "returns" / "__pycache__")
     assert first["misses"] >= 1 and first["hits"] == 0
-    assert any(p.name.startswith("returns._gae_kernel") for p in _cache_files(site / "rlkit" / "__pycache__"))
+    assert any(p.name.startswith("kernels.gae_kernel") for p in _cache_files(site / "rlkit" / "returns" / "__pycache__"))
     second = _run(site, home, None, unprivileged=False)
     assert second["hits"] >= 1 and second["misses"] == 0, second
 

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
     from rlkit.app.bench import best_time, print_table
     from rlkit.buffers import NumbaRolloutBuffer
-    from rlkit.returns import _gae_kernel
+    from rlkit.returns.kernels import gae_kernel
 
     sizes = _parse_sizes(args.sizes)
     repeat = 2 if args.quick else 7
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         advantages, returns = np.empty_like(rewards), np.empty_like(rewards)
         last_values_np = last_values.numpy()
         kernel_args = (rewards, values, episode_starts, last_values_np, dones, GAMMA, GAE_LAMBDA, advantages, returns)
-        t_kernel = best_time(lambda: _gae_kernel(*kernel_args), repeat=repeat, min_time=min_time)
+        t_kernel = best_time(lambda: gae_kernel(*kernel_args), repeat=repeat, min_time=min_time)
 
         touched = [rewards, values, episode_starts, last_values_np, dones, advantages, returns]
         copies = [np.empty_like(a) for a in touched]

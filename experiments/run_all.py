@@ -95,14 +95,13 @@ def select_experiments(patterns: list[str] | None) -> list[Path]:
     return paths
 
 
-def overrides_for(path: Path, seed: int, logdir: Path, extra: list[str]) -> list[str]:
-    """``--set`` overrides of one run: its seed and logdir, ``device=cpu`` unless the YAML names a device."""
-    from rlkit.app.config import read_yaml
-
-    out = [f"seed={seed}", f"logdir={logdir / path.stem}"]
-    if "device" not in read_yaml(path):
-        out.append("device=cpu")
-    return out + list(extra)
+def job_config(config, seed: int, logdir: Path) -> dict:
+    """One run's config (as a dict, for the worker process): `config` with its seed and logdir, on
+    ``device: cpu`` unless the experiment names a device."""
+    update = {"seed": seed, "logdir": str(logdir)}
+    if "device" not in config.model_fields_set:
+        update["device"] = "cpu"
+    return config.model_copy(update=update).to_dict()
 
 
 # --- in the worker processes ------------------------------------------------------------------------
@@ -132,15 +131,15 @@ def _split_kwarg(env_id: str) -> bool:
     return isinstance(entry, type) and issubclass(entry, gym.Env) and "split" in inspect.signature(entry.__init__).parameters
 
 
-def run_one(path: str, seed: int, overrides: list[str], max_seconds: float) -> dict:
-    """Train one (experiment, seed); never raises: a failure is returned as ``status: error``."""
+def run_one(experiment: str, config_data: dict, max_seconds: float) -> dict:
+    """Train one (experiment, seed) from its config dict; never raises: a failure is returned as ``status: error``."""
     started = time.perf_counter()
-    record: dict = {"experiment": Path(path).stem, "seed": seed, "status": "error", "run_dir": None}
+    record: dict = {"experiment": experiment, "seed": config_data["seed"], "status": "error", "run_dir": None}
     try:
-        from rlkit.app.config import load_config
+        from rlkit.app.config import config_from_dict
         from rlkit.app.runs import Evaluator, load_agent, train
 
-        config = load_config(path, overrides)
+        config = config_from_dict(config_data, experiment)
         record.update(env=config.env.id, algo=config.algo, total_steps=config.total_steps)
 
         def on_eval(step: int, metrics: dict) -> bool:
@@ -194,19 +193,17 @@ def baselines_for(config, split: str | None = None) -> dict[str, float]:
 # --- results ----------------------------------------------------------------------------------------
 
 
-def summarize(paths: list[Path], records: list[dict], overrides: list[str]) -> list[dict]:
+def summarize(configs: dict, records: list[dict]) -> list[dict]:
+    """One row per experiment of `configs` (name -> ExperimentConfig) from the run `records`."""
     import numpy as np
 
-    from rlkit.app.config import load_config
-
     rows = []
-    for path in paths:
-        config = load_config(path, overrides)
-        runs = sorted((r for r in records if r["experiment"] == path.stem), key=lambda r: r["seed"])
+    for name, config in configs.items():
+        runs = sorted((r for r in records if r["experiment"] == name), key=lambda r: r["seed"])
         finished = [r for r in runs if r["status"] == "finished"]
         scores = np.array([r["mean_reward"] for r in finished])
         row = {
-            "experiment": path.stem,
+            "experiment": name,
             "env": config.env.id,
             "env_kwargs": dict(config.env.kwargs),
             "algo": config.algo,
@@ -340,25 +337,24 @@ def main(argv: list[str] | None = None) -> int:
 
     from rlkit.app.config import load_config
 
+    configs = {path.stem: load_config(path, args.overrides) for path in paths}  # a bad YAML or --set fails here, before any run
     jobs = []
-    for path in paths:
-        config = load_config(path, args.overrides)  # a bad YAML or --set fails here, before any run
-        seconds = config.total_steps / STEPS_PER_SECOND.get(path.stem, DEFAULT_STEPS_PER_SECOND)
-        for seed in args.seeds:
-            jobs.append((seconds, str(path), seed, overrides_for(path, seed, logdir, args.overrides)))
+    for name, config in configs.items():
+        seconds = config.total_steps / STEPS_PER_SECOND.get(name, DEFAULT_STEPS_PER_SECOND)
+        jobs += [(seconds, name, job_config(config, seed, logdir / name)) for seed in args.seeds]
     jobs.sort(key=lambda job: -job[0])  # longest first
     print(f"{len(jobs)} runs ({len(paths)} experiments x seeds {args.seeds}) on {args.workers} workers; runs under {logdir}", flush=True)
 
     started = time.perf_counter()
     records = []
     with ProcessPoolExecutor(args.workers, mp_context=get_context("spawn"), initializer=_init_worker) as pool:
-        futures = {pool.submit(run_one, path, seed, overrides, args.max_minutes * 60): (path, seed) for _, path, seed, overrides in jobs}
+        futures = {pool.submit(run_one, name, data, args.max_minutes * 60): (name, data["seed"]) for _, name, data in jobs}
         for future in as_completed(futures):
-            path, seed = futures[future]
+            name, seed = futures[future]
             try:
                 record = future.result()
             except BaseException as exc:  # the worker process itself died (killed, out of memory)
-                record = {"experiment": Path(path).stem, "seed": seed, "status": "error", "run_dir": None,
+                record = {"experiment": name, "seed": seed, "status": "error", "run_dir": None,
                           "message": f"worker died: {type(exc).__name__}: {exc}", "seconds": 0.0}  # fmt: skip
             records.append(record)
             score = f"{record['mean_reward']:.4g}" if "mean_reward" in record else "-"
@@ -367,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
                   flush=True)  # fmt: skip
     wall = time.perf_counter() - started
 
-    rows = summarize(paths, records, args.overrides)
+    rows = summarize(configs, records)
     note = (
         f"{len(records)} runs, seeds {' '.join(map(str, args.seeds))}, {args.workers} workers (one CPU core and one torch "
         f"thread each), {wall / 60:.1f} min wall time. Final evaluation: mean return over `eval.episodes` seeded episodes "

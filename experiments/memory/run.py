@@ -4,7 +4,8 @@
   python experiments/memory/run.py --only 'groundhog_*' --workers 2
   python experiments/memory/run.py --workers 2 --set total_steps=2048 --set eval.every=1024 --out /tmp/mem   # smoke test
 
-Every ``experiments/memory/<env>_<agent>.yaml`` x seed is one ``rlkit.app.runs.train`` call in its own
+Every row ``<task>_<agent>`` of ``experiments/memory/benchmark.yaml`` (tasks crossed with agents, expanded
+by ``rlkit.app.benchmark``) x seed is one ``rlkit.app.runs.train`` call in its own
 process, run by ``experiments/run_all.py``'s machinery (one CPU core and one torch thread per run,
 longest first, a failed run recorded and the rest going on). Written to ``--out`` (default
 ``experiments/memory/results``):
@@ -28,7 +29,6 @@ after the first runs' directories are gone: train them with ``--out`` elsewhere,
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import json
 import os
 import sys
@@ -69,6 +69,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--logdir", default="runs/memory", metavar="DIR", help="run directories go under DIR/<config>/ (default: %(default)s)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a field of every config")
     parser.add_argument("--max-minutes", type=float, default=30.0, help="stop a run at its next evaluation after this many minutes")
+    parser.add_argument("--list", action="store_true", help="only list the benchmark's rows (env, algo, encoder, steps)")
     parser.add_argument("--readme", action="store_true", help="only rewrite README.md's results block from --out's results.json")
     parser.add_argument("--collect", metavar="DIR", default=None,
                         help="train nothing: summarize finished runs found as DIR/<config>/<run dir> (e.g. a --logdir of a run "
@@ -82,13 +83,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def select(patterns: list[str] | None) -> list[Path]:
-    paths = sorted(HERE.glob("*.yaml"))
-    if patterns:
-        paths = [p for p in paths if any(fnmatch.fnmatch(p.stem, pattern) for pattern in patterns)]
-    if not paths:
-        raise ValueError(f"--only {patterns} matches no config in {HERE}; configs: {', '.join(p.stem for p in sorted(HERE.glob('*.yaml')))}")
-    return paths
+BENCHMARK = HERE / "benchmark.yaml"
+
+
+def select(patterns: list[str] | None, overrides: list[str] = ()) -> dict:
+    """The benchmark's rows matching `patterns` (all when None), validated with the ``--set`` `overrides`:
+    ``{name: ExperimentConfig}``."""
+    from rlkit.app.benchmark import load_benchmark, select_rows
+    from rlkit.app.config import load_config
+
+    rows = load_benchmark(BENCHMARK)
+    return {name: load_config(None, overrides, base=rows[name]) for name in select_rows(rows, patterns, str(BENCHMARK))}
 
 
 def run_curve(record: dict) -> dict | None:
@@ -138,11 +143,12 @@ def steps_to_reach(curve: dict | None, fraction: float = 0.9) -> int | None:
 
 
 def _eval_episodes(experiment: str) -> int | str:
-    """Evaluation episodes of an experiment's YAML ("?" if the YAML is gone)."""
-    from rlkit.app.config import load_config
+    """Evaluation episodes of a benchmark row ("?" if the row is gone)."""
+    from rlkit.app.benchmark import load_benchmark
+    from rlkit.app.config import config_from_dict
 
-    path = HERE / f"{experiment}.yaml"
-    return load_config(path).eval.episodes if path.is_file() else "?"
+    rows = load_benchmark(BENCHMARK)
+    return config_from_dict(rows[experiment]).eval.episodes if experiment in rows else "?"
 
 
 def tables_markdown(data: dict) -> str:
@@ -232,25 +238,26 @@ def collect(args: argparse.Namespace) -> int:
 
     run_all = _run_all()
     records = []
-    for path in select(args.only):
-        for run_dir in sorted((Path(args.collect) / path.stem).glob("*/")):
+    configs = select(args.only, args.overrides)
+    for name in configs:
+        for run_dir in sorted((Path(args.collect) / name).glob("*/")):
             metrics_file = run_dir / "metrics.json"
             if not metrics_file.is_file():
                 continue
             metrics = json.loads(metrics_file.read_text())
             seed = int(read_yaml(run_dir / "config.yaml")["seed"])
-            records.append({"experiment": path.stem, "seed": seed, "status": "finished", "run_dir": str(run_dir),
+            records.append({"experiment": name, "seed": seed, "status": "finished", "run_dir": str(run_dir),
                             "mean_reward": metrics["mean_reward"], "std_reward": metrics["std_reward"], "seconds": 0.0})  # fmt: skip
-    paths = [p for p in select(args.only) if any(r["experiment"] == p.stem for r in records)]
-    if not paths:
-        raise ValueError(f"--collect {args.collect}: no finished run under <config>/<run dir> for {[p.stem for p in select(args.only)]}")
+    found = {name: config for name, config in configs.items() if any(r["experiment"] == name for r in records)}
+    if not found:
+        raise ValueError(f"--collect {args.collect}: no finished run under <config>/<run dir> for {list(configs)}")
     out = Path(args.out)
     results = out / "results.json"
     data = json.loads(results.read_text()) if results.is_file() else {"note": "", "experiments": [], "runs": []}
     if args.add:
         records += kept_records(data, records)
     attach_curves(records)
-    rows = run_all.summarize(paths, records, args.overrides)
+    rows = run_all.summarize(found, records)
     for row in rows:
         row["curve"] = mean_curve(records, row["experiment"])
         row["steps_to_90"] = steps_to_reach(row["curve"])
@@ -291,6 +298,10 @@ def kept_records(data: dict, found: list[dict]) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     out = Path(args.out)
+    if args.list:
+        for name, config in select(args.only, args.overrides).items():
+            print(f"{name:32} {config.env.id:34} {config.algo:8} {config.policy.encoder:12} {config.total_steps:>10,}")
+        return 0
     if args.readme:
         write_readme(json.loads((out / "results.json").read_text()), HERE / "README.md")
         return 0
@@ -299,30 +310,25 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["OMP_NUM_THREADS"] = "1"
     os.environ["MKL_NUM_THREADS"] = "1"
     run_all = _run_all()
-    from rlkit.app.config import load_config
-
-    paths = select(args.only)
+    configs = select(args.only, args.overrides)
     out.mkdir(parents=True, exist_ok=True)
     logdir = Path(args.logdir)
     jobs = []
-    for path in paths:
-        config = load_config(path, args.overrides)
+    for name, config in configs.items():
         cost = config.total_steps * (3 if config.algo == "ppo-seq" else 1)  # longest first
-        for seed in args.seeds:
-            overrides = [f"seed={seed}", f"logdir={logdir / path.stem}", "device=cpu", *args.overrides]
-            jobs.append((cost, str(path), seed, overrides))
+        jobs += [(cost, name, run_all.job_config(config, seed, logdir / name)) for seed in args.seeds]
     jobs.sort(key=lambda job: -job[0])
     print(f"{len(jobs)} runs on {args.workers} workers; runs under {logdir}", flush=True)
     started = time.perf_counter()
     records = []
     with ProcessPoolExecutor(args.workers, mp_context=get_context("spawn"), initializer=run_all._init_worker) as pool:
-        futures = {pool.submit(run_all.run_one, path, seed, ov, args.max_minutes * 60): (path, seed) for _, path, seed, ov in jobs}
+        futures = {pool.submit(run_all.run_one, name, data, args.max_minutes * 60): (name, data["seed"]) for _, name, data in jobs}
         for future in as_completed(futures):
-            path, seed = futures[future]
+            name, seed = futures[future]
             try:
                 record = future.result()
             except BaseException as exc:  # the worker died
-                record = {"experiment": Path(path).stem, "seed": seed, "status": "error", "run_dir": None,
+                record = {"experiment": name, "seed": seed, "status": "error", "run_dir": None,
                           "message": f"worker died: {type(exc).__name__}: {exc}", "seconds": 0.0}  # fmt: skip
             records.append(record)
             score = f"{record['mean_reward']:.4g}" if "mean_reward" in record else "-"
@@ -330,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{record['seconds']:.0f}s) {record.get('message', '') if record['status'] != 'finished' else ''}", flush=True)  # fmt: skip
     wall = time.perf_counter() - started
     attach_curves(records)
-    rows = run_all.summarize(paths, records, args.overrides)
+    rows = run_all.summarize(configs, records)
     for row in rows:
         row["curve"] = mean_curve(records, row["experiment"])
         row["steps_to_90"] = steps_to_reach(row["curve"])

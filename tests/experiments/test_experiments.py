@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from rlkit.app.config import load_config
+from rlkit.app.benchmark import load_benchmark
+from rlkit.app.config import config_from_dict, load_config
 
 EXPERIMENTS = sorted((Path(__file__).resolve().parents[2] / "experiments").glob("*.yaml"))
 
@@ -35,12 +36,21 @@ def test_experiment_reaches_its_expected_score(path, tmp_path):
 
 # The memory and pretraining benchmarks' configs are run by their own scripts, not by the slow test
 # above; they must still load (a typo in one would surface only an hour into a benchmark run).
-BENCHMARK_CONFIGS = sorted(
-    p for folder in ("memory", "pretraining") for p in (EXPERIMENTS[0].parent / folder).glob("*.yaml")
-)
+EXPERIMENTS_DIR = EXPERIMENTS[0].parent
+BENCHMARK_CONFIGS = sorted((EXPERIMENTS_DIR / "pretraining").glob("*.yaml"))
+MEMORY_ROWS = load_benchmark(EXPERIMENTS_DIR / "memory" / "benchmark.yaml")
 
 
 @pytest.mark.parametrize("path", BENCHMARK_CONFIGS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_benchmark_config_loads(path):
     config = load_config(path)
     assert config.total_steps > 0 and config.eval.episodes > 0
+
+
+@pytest.mark.parametrize("name", MEMORY_ROWS, ids=lambda n: f"memory/{n}")
+def test_memory_benchmark_row_loads(name):
+    config = config_from_dict(MEMORY_ROWS[name])
+    assert config.total_steps > 0 and config.eval.episodes > 0
+    # A row is <task>_<agent>: the agent axis decides the algo and encoder, nothing else does.
+    agent = name.rsplit("_", 1)[1]
+    assert config.policy.encoder == agent and config.algo == ("ppo" if agent == "mlp" else "ppo-seq")

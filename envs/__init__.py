@@ -85,7 +85,7 @@ _register(
     kwargs={"n_places": 8, "n_behaviours": 6, "n_slots": 8, "n_loops": 8, "noise": 0.2},
 )  # fmt: skip
 
-# --- HVAC (envs/hvac.py) -----------------------------------------------------------------------
+# --- HVAC (envs/hvac/) ------------------------------------------------------------------------
 
 _HVAC_BASELINES = {"thermostat": "envs.hvac:thermostat", "schedule_thermostat": "envs.hvac:schedule_thermostat"}
 # One week of 15-minute steps from a random day, generated weather, heat-pump power in [-1, 1].

@@ -1,0 +1,159 @@
+"""HVAC weather: the seeded hourly generator and the hourly weather CSV loader."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+# Physical validity range of weather inputs. A CSV outside it is an error (80 °C is a unit mix-up,
+# e.g. Fahrenheit); the generator's output is clipped to it, which in practice never binds (its
+# noise would need > 8 standard deviations). The range makes the observation bounds honest.
+TEMP_OUT_RANGE_C = (-50.0, 60.0)
+SOLAR_RANGE_W_M2 = (0.0, 1400.0)
+
+CSV_COLUMNS = ("timestamp", "temp_out_c", "solar_w_m2")
+# The generator's calendar: a 365-day year whose day 0 (1 January) is a Monday.
+DAYS_PER_YEAR = 365
+
+def generate_weather(
+    rng: np.random.Generator,
+    start_hour: int,
+    n_hours: int,
+    latitude_deg: float = 48.0,
+    annual_mean_temp_c: float = 10.0,
+    seasonal_amplitude_c: float = 9.0,
+    daily_amplitude_c: float = 4.0,
+    noise_std_c: float = 2.5,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Hourly outdoor temperature (°C) and global horizontal irradiance (W/m²), ``(n_hours,)`` each.
+
+    Hour 0 is ``start_hour`` hours after midnight of 1 January of a 365-day year (the year wraps).
+    Temperature: ``mean - seasonal · cos(2π (day - 20) / 365) + daily · cos(2π (hour - 15) / 24)``
+    plus AR(1) noise (48 h correlation time, stationary std ``noise_std_c``). Irradiance: Haurwitz's
+    clear-sky model ``1098 sin(e) exp(-0.057 / sin(e))`` at solar elevation ``e`` (declination by
+    Cooper's formula, local solar time) times a clearness index in [0.25, 1] driven by AR(1)
+    cloudiness (18 h correlation time). Both are clipped to the physical ranges of the CSV format.
+    """
+    hours = start_hour + np.arange(n_hours, dtype=np.float64)  # (H,)
+    day = np.mod(hours / 24.0, DAYS_PER_YEAR)  # (H,) fractional day of year from 0
+    hour_of_day = np.mod(hours, 24.0)
+    temp = (
+        annual_mean_temp_c
+        - seasonal_amplitude_c * np.cos(2.0 * np.pi * (day - 20.0) / DAYS_PER_YEAR)
+        + daily_amplitude_c * np.cos(2.0 * np.pi * (hour_of_day - 15.0) / 24.0)
+    )
+    temp = temp + _ar1(rng, n_hours, correlation_hours=48.0, std=noise_std_c)
+
+    declination = np.radians(23.45) * np.sin(2.0 * np.pi * (284.0 + np.floor(day) + 1.0) / DAYS_PER_YEAR)
+    hour_angle = np.radians(15.0 * (hour_of_day - 12.0))
+    latitude = np.radians(latitude_deg)
+    sin_elevation = np.sin(latitude) * np.sin(declination) + np.cos(latitude) * np.cos(declination) * np.cos(hour_angle)
+    daylight = sin_elevation > 1e-3
+    clear_sky = np.where(daylight, 1098.0 * sin_elevation * np.exp(-0.057 / np.where(daylight, sin_elevation, 1.0)), 0.0)
+    cloudiness = _ar1(rng, n_hours, correlation_hours=18.0, std=1.5)
+    clearness = 0.25 + 0.75 / (1.0 + np.exp(-(cloudiness + 0.8)))
+    ghi = clear_sky * clearness
+    return np.clip(temp, *TEMP_OUT_RANGE_C), np.clip(ghi, *SOLAR_RANGE_W_M2)
+
+
+def _ar1(rng: np.random.Generator, n: int, correlation_hours: float, std: float) -> np.ndarray:
+    """Stationary AR(1) series of hourly samples, ``(n,)``. A plain loop: it runs once per reset,
+    and a few thousand float operations do not pay for Numba's compilation."""
+    phi = math.exp(-1.0 / correlation_hours)
+    shocks = (rng.standard_normal(n) * (std * math.sqrt(1.0 - phi * phi))).tolist()
+    out = [0.0] * n
+    value = float(rng.standard_normal()) * std
+    for i in range(n):
+        value = phi * value + shocks[i]
+        out[i] = value
+    return np.array(out)
+
+
+def load_weather_csv(path: str | os.PathLike) -> dict[str, Any]:
+    """Read an hourly weather CSV (``timestamp,temp_out_c,solar_w_m2``; see HVACEnv's Arguments).
+
+    Returns ``{"path", "timestamps" (list[datetime]), "temp_out_c" (N,), "solar_w_m2" (N,)}``.
+    Any malformed row raises a ``ValueError`` naming the file, the row (data rows count from 1;
+    the file line is also given) and the column. Nothing is filled in or skipped.
+    """
+    path = os.fspath(path)
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    if not rows:
+        raise ValueError(f"{path}: file is empty; expected a header {','.join(CSV_COLUMNS)} and hourly rows")
+    header = [name.strip() for name in rows[0]]
+    missing = [name for name in CSV_COLUMNS if name not in header]
+    if missing:
+        raise ValueError(
+            f"{path}: header {','.join(header)} lacks column(s) {', '.join(missing)}; "
+            f"expected {','.join(CSV_COLUMNS)} (timestamp in ISO 8601, °C, W/m²)"
+        )
+    index = {name: header.index(name) for name in CSV_COLUMNS}
+    body = rows[1:]
+    if len(body) < 2:
+        raise ValueError(f"{path}: need at least 2 hourly rows, got {len(body)}")
+    timestamps: list[datetime] = []
+    previous_text = ""
+    temp = np.empty(len(body))
+    solar = np.empty(len(body))
+    limits = {"temp_out_c": (TEMP_OUT_RANGE_C, "°C"), "solar_w_m2": (SOLAR_RANGE_W_M2, "W/m²")}
+    for i, fields in enumerate(body):
+        row, line = i + 1, i + 2
+
+        def where(column, row=row, line=line):
+            return f"{path}: row {row} (line {line}), column {column!r}"
+
+        if len(fields) != len(header):
+            raise ValueError(f"{path}: row {row} (line {line}) has {len(fields)} fields, the header has {len(header)}")
+        text = fields[index["timestamp"]].strip()
+        try:
+            stamp = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{where('timestamp')}: {text!r} is not an ISO 8601 time such as 2023-01-01T00:00") from None
+        if timestamps:
+            previous = timestamps[-1]
+            if (stamp.tzinfo is None) != (previous.tzinfo is None):
+                raise ValueError(f"{where('timestamp')}: {text!r} mixes times with and without a UTC offset; use one form")
+            gap = stamp - previous
+            if gap != timedelta(hours=1):
+                if gap <= timedelta(0):
+                    problem = "repeats" if gap == timedelta(0) else "is earlier than"
+                    fix = "remove the duplicate row" if gap == timedelta(0) else "sort the file by timestamp"
+                    raise ValueError(f"{where('timestamp')}: {text} {problem} the previous row's {previous_text}; {fix}")
+                if gap > timedelta(hours=1) and gap % timedelta(hours=1) == timedelta(0):
+                    missing_hours = gap // timedelta(hours=1) - 1
+                    raise ValueError(
+                        f"{where('timestamp')}: {text} follows {previous_text}, {missing_hours} hour(s) are missing; "
+                        "the file must be gap-free hourly data (gaps are not interpolated): fill them from a source"
+                    )
+                raise ValueError(f"{where('timestamp')}: {text} is {gap} after the previous row; rows must be exactly 1 hour apart")
+        timestamps.append(stamp)
+        previous_text = text
+        for column, target in (("temp_out_c", temp), ("solar_w_m2", solar)):
+            cell = fields[index[column]].strip()
+            (low, high), unit = limits[column]
+            try:
+                value = float(cell)
+            except ValueError:
+                raise ValueError(f"{where(column)}: {cell!r} is not a number ({unit}); the value is missing or malformed") from None
+            if not math.isfinite(value):
+                raise ValueError(f"{where(column)}: {cell!r} is not a finite number ({unit}); fill the value in the file")
+            if not low <= value <= high:
+                hint = " (Kelvin or Fahrenheit?)" if column == "temp_out_c" else ""
+                raise ValueError(f"{where(column)}: {value} {unit} is outside the physical range [{low}, {high}]{hint}")
+            target[i] = value
+    return {"path": path, "timestamps": timestamps, "temp_out_c": temp, "solar_w_m2": solar}
+
+
+def midnight_rows(weather: dict[str, Any], n_hours: int) -> list[int]:
+    """Rows at 00:00 from which ``n_hours`` hourly rows exist: the possible starts of an episode."""
+    total = len(weather["timestamps"])
+    return [
+        i for i, stamp in enumerate(weather["timestamps"])
+        if stamp.hour == 0 and stamp.minute == 0 and stamp.second == 0 and i + n_hours <= total
+    ]  # fmt: skip

@@ -150,13 +150,6 @@ def make_vector_env(env_id: str, n_envs: int, env_kwargs: dict[str, Any] | None 
     return VecMonitor(VectorEnvAdapter(vector_env))
 
 
-def has_vector_entry_point(env_id: str) -> bool:
-    """Whether `env_id` (registered; ``module:`` prefix already imported) has a batched implementation."""
-    name = env_id.split(":", 1)[-1]
-    spec = gym.spec(name)
-    return spec.vector_entry_point is not None
-
-
 # --- helpers ---------------------------------------------------------------------------------------
 
 

@@ -52,15 +52,6 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _available_commands() -> dict[str, tuple[str, str]]:
-    """Commands whose module exists; a command whose issue has not landed yet is not offered."""
-    available = {}
-    for name, (module, help_) in COMMANDS.items():
-        if importlib.util.find_spec(module) is not None:
-            available[name] = (module, help_)
-    return available
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="rlkit",
@@ -69,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"rlkit {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name, (module_name, help_) in _available_commands().items():
+    for name, (module_name, help_) in COMMANDS.items():
         module = importlib.import_module(module_name)
         p = sub.add_parser(
             name,

@@ -35,7 +35,7 @@ import math
 import os
 import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -487,17 +487,6 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-@dataclass
-class SweepProgress:
-    """Counts of the study's trials that `run_sweep` counts toward ``n_trials``."""
-
-    done: int = 0
-    complete: int = 0
-    pruned: int = 0
-    failed: int = 0
-    retried: list[int] = field(default_factory=list)
 
 
 def _finished(study: Any) -> list[Any]:

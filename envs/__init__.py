@@ -95,7 +95,7 @@ _register("rlkit/HVAC-Discrete-v0", "envs.hvac:HVACEnv", _HVAC_BASELINES, kwargs
 # A whole year (35,040 steps) per episode.
 _register("rlkit/HVAC-Year-v0", "envs.hvac:HVACEnv", _HVAC_BASELINES, kwargs={"episode_days": 365})
 
-# --- Trading (envs/trading.py) -----------------------------------------------------------------
+# --- Trading (envs/trading/) ------------------------------------------------------------------
 
 _TRADING_BASELINES = {"buy_and_hold": "envs.trading:buy_and_hold", "ma_crossover": "envs.trading:ma_crossover"}
 # The registered ids return the (window, features) observation flattened to 1-D, because SB3's

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+
+from envs.csvfile import read_csv
 
 # Physical validity range of weather inputs. A CSV outside it is an error (80 °C is a unit mix-up,
 # e.g. Fahrenheit); the generator's output is clipped to it, which in practice never binds (its
@@ -78,15 +79,12 @@ def load_weather_csv(path: str | os.PathLike) -> dict[str, Any]:
     """Read an hourly weather CSV (``timestamp,temp_out_c,solar_w_m2``; see HVACEnv's Arguments).
 
     Returns ``{"path", "timestamps" (list[datetime]), "temp_out_c" (N,), "solar_w_m2" (N,)}``.
-    Any malformed row raises a ``ValueError`` naming the file, the row (data rows count from 1;
-    the file line is also given) and the column. Nothing is filled in or skipped.
+    Any malformed row raises a one-line ``ValueError`` naming the file, the row (data rows count
+    from 1; the file line is also given), the column and the problem: rows out of order or repeated
+    are reported as such before any gap is. Nothing is filled in or skipped. The file is read by
+    ``envs.csvfile.read_csv`` (UTF-8 with or without a byte-order mark).
     """
-    path = os.fspath(path)
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))
-    if not rows:
-        raise ValueError(f"{path}: file is empty; expected a header {','.join(CSV_COLUMNS)} and hourly rows")
-    header = [name.strip() for name in rows[0]]
+    path, header, body = read_csv(path, f"a header {','.join(CSV_COLUMNS)} and hourly rows")
     missing = [name for name in CSV_COLUMNS if name not in header]
     if missing:
         raise ValueError(
@@ -94,60 +92,72 @@ def load_weather_csv(path: str | os.PathLike) -> dict[str, Any]:
             f"expected {','.join(CSV_COLUMNS)} (timestamp in ISO 8601, °C, W/m²)"
         )
     index = {name: header.index(name) for name in CSV_COLUMNS}
-    body = rows[1:]
     if len(body) < 2:
         raise ValueError(f"{path}: need at least 2 hourly rows, got {len(body)}")
-    timestamps: list[datetime] = []
-    previous_text = ""
-    temp = np.empty(len(body))
-    solar = np.empty(len(body))
-    limits = {"temp_out_c": (TEMP_OUT_RANGE_C, "°C"), "solar_w_m2": (SOLAR_RANGE_W_M2, "W/m²")}
-    for i, fields in enumerate(body):
-        row, line = i + 1, i + 2
-
-        def where(column, row=row, line=line):
-            return f"{path}: row {row} (line {line}), column {column!r}"
-
+    for row, (line, fields) in enumerate(body, start=1):
         if len(fields) != len(header):
             raise ValueError(f"{path}: row {row} (line {line}) has {len(fields)} fields, the header has {len(header)}")
-        text = fields[index["timestamp"]].strip()
+    texts = [fields[index["timestamp"]].strip() for _, fields in body]
+    timestamps = _parse_timestamps(path, body, texts)
+    _check_hourly(path, body, texts, timestamps)
+    values = {column: _parse_values(path, body, column, index[column]) for column in ("temp_out_c", "solar_w_m2")}
+    return {"path": path, "timestamps": timestamps, **values}
+
+
+def _where(path: str, body: list[tuple[int, list[str]]], i: int, column: str) -> str:
+    return f"{path}: row {i + 1} (line {body[i][0]}), column {column!r}"
+
+
+def _parse_timestamps(path: str, body: list[tuple[int, list[str]]], texts: list[str]) -> list[datetime]:
+    timestamps: list[datetime] = []
+    for i, text in enumerate(texts):
         try:
             stamp = datetime.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"{where('timestamp')}: {text!r} is not an ISO 8601 time such as 2023-01-01T00:00") from None
-        if timestamps:
-            previous = timestamps[-1]
-            if (stamp.tzinfo is None) != (previous.tzinfo is None):
-                raise ValueError(f"{where('timestamp')}: {text!r} mixes times with and without a UTC offset; use one form")
-            gap = stamp - previous
-            if gap != timedelta(hours=1):
-                if gap <= timedelta(0):
-                    problem = "repeats" if gap == timedelta(0) else "is earlier than"
-                    fix = "remove the duplicate row" if gap == timedelta(0) else "sort the file by timestamp"
-                    raise ValueError(f"{where('timestamp')}: {text} {problem} the previous row's {previous_text}; {fix}")
-                if gap > timedelta(hours=1) and gap % timedelta(hours=1) == timedelta(0):
-                    missing_hours = gap // timedelta(hours=1) - 1
-                    raise ValueError(
-                        f"{where('timestamp')}: {text} follows {previous_text}, {missing_hours} hour(s) are missing; "
-                        "the file must be gap-free hourly data (gaps are not interpolated): fill them from a source"
-                    )
-                raise ValueError(f"{where('timestamp')}: {text} is {gap} after the previous row; rows must be exactly 1 hour apart")
+            raise ValueError(f"{_where(path, body, i, 'timestamp')}: {text!r} is not an ISO 8601 time such as 2023-01-01T00:00") from None
+        if timestamps and (stamp.tzinfo is None) != (timestamps[0].tzinfo is None):
+            raise ValueError(f"{_where(path, body, i, 'timestamp')}: {text!r} mixes times with and without a UTC offset; use one form")
         timestamps.append(stamp)
-        previous_text = text
-        for column, target in (("temp_out_c", temp), ("solar_w_m2", solar)):
-            cell = fields[index[column]].strip()
-            (low, high), unit = limits[column]
-            try:
-                value = float(cell)
-            except ValueError:
-                raise ValueError(f"{where(column)}: {cell!r} is not a number ({unit}); the value is missing or malformed") from None
-            if not math.isfinite(value):
-                raise ValueError(f"{where(column)}: {cell!r} is not a finite number ({unit}); fill the value in the file")
-            if not low <= value <= high:
-                hint = " (Kelvin or Fahrenheit?)" if column == "temp_out_c" else ""
-                raise ValueError(f"{where(column)}: {value} {unit} is outside the physical range [{low}, {high}]{hint}")
-            target[i] = value
-    return {"path": path, "timestamps": timestamps, "temp_out_c": temp, "solar_w_m2": solar}
+    return timestamps
+
+
+def _check_hourly(path: str, body: list[tuple[int, list[str]]], texts: list[str], timestamps: list[datetime]) -> None:
+    """Rows strictly increasing (the first repeat or step back is named as such), then exactly 1 hour apart."""
+    for i in range(1, len(timestamps)):
+        if timestamps[i] <= timestamps[i - 1]:
+            repeat = timestamps[i] == timestamps[i - 1]
+            problem = "repeats" if repeat else "is earlier than"
+            fix = "remove the duplicate row" if repeat else "the rows are not sorted by time: sort the file by timestamp"
+            raise ValueError(f"{_where(path, body, i, 'timestamp')}: {texts[i]} {problem} the previous row's {texts[i - 1]}; {fix}")
+    for i in range(1, len(timestamps)):
+        gap = timestamps[i] - timestamps[i - 1]
+        if gap == timedelta(hours=1):
+            continue
+        where = _where(path, body, i, "timestamp")
+        if gap % timedelta(hours=1) == timedelta(0):
+            raise ValueError(
+                f"{where}: {texts[i]} follows {texts[i - 1]}, {gap // timedelta(hours=1) - 1} hour(s) are missing; "
+                "the file must be gap-free hourly data (gaps are not interpolated): fill them from a source"
+            )
+        raise ValueError(f"{where}: {texts[i]} is {gap} after the previous row; rows must be exactly 1 hour apart")
+
+
+def _parse_values(path: str, body: list[tuple[int, list[str]]], column: str, index: int) -> np.ndarray:
+    (low, high), unit = {"temp_out_c": (TEMP_OUT_RANGE_C, "°C"), "solar_w_m2": (SOLAR_RANGE_W_M2, "W/m²")}[column]
+    values = np.empty(len(body))
+    for i, (_, fields) in enumerate(body):
+        cell = fields[index].strip()
+        try:
+            value = float(cell)
+        except ValueError:
+            raise ValueError(f"{_where(path, body, i, column)}: {cell!r} is not a number ({unit}); the value is missing or malformed") from None
+        if not math.isfinite(value):
+            raise ValueError(f"{_where(path, body, i, column)}: {cell!r} is not a finite number ({unit}); fill the value in the file")
+        if not low <= value <= high:
+            hint = " (Kelvin or Fahrenheit?)" if column == "temp_out_c" else ""
+            raise ValueError(f"{_where(path, body, i, column)}: {value} {unit} is outside the physical range [{low}, {high}]{hint}")
+        values[i] = value
+    return values
 
 
 def midnight_rows(weather: dict[str, Any], n_hours: int) -> list[int]:

@@ -409,6 +409,38 @@ def test_a_weather_csv_without_the_required_columns_is_a_value_error(tmp_path):
         load_weather_csv(path)
 
 
+def test_a_weather_csv_with_a_utf8_byte_order_mark_is_read(tmp_path):
+    plain = write_weather(tmp_path / "plain.csv", [5.0] * 48, [0.0] * 48)
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())  # what spreadsheet programs write as "CSV UTF-8"
+    np.testing.assert_array_equal(load_weather_csv(bom)["temp_out_c"], load_weather_csv(plain)["temp_out_c"])
+
+
+def test_two_swapped_rows_are_reported_as_unsorted_not_as_a_gap(tmp_path):
+    path = write_weather(tmp_path / "swapped.csv", [5.0] * 48, [0.0] * 48)
+    header, *rows = path.read_text().splitlines()
+    rows[5], rows[6] = rows[6], rows[5]
+    path.write_text("\n".join([header, *rows]) + "\n")
+    with pytest.raises(ValueError) as excinfo:
+        load_weather_csv(path)
+    message = str(excinfo.value)
+    assert "swapped.csv: row 7 (line 8), column 'timestamp'" in message and "not sorted" in message, message
+    assert "missing" not in message and "\n" not in message
+
+
+def test_a_directory_or_an_undecodable_file_is_one_line_naming_it(tmp_path):
+    with pytest.raises(ValueError, match=r"^" + re.escape(str(tmp_path)) + r": is a directory; expected a CSV file"):
+        HVACEnv(weather_csv=tmp_path)
+    path = write_weather(tmp_path / "latin1.csv", [5.0] * 48, [0.0] * 48)
+    path.write_bytes(path.read_bytes().replace(b"5.0", b"5.0\x80", 1))  # the first data row, file line 2
+    with pytest.raises(ValueError) as excinfo:
+        load_weather_csv(path)
+    message = str(excinfo.value)
+    assert message.startswith(f"{path}: line 2: byte 0x80 is not UTF-8") and "\n" not in message, message
+    with pytest.raises(ValueError, match="no such file"):
+        load_weather_csv(tmp_path / "missing.csv")
+
+
 def test_check_env_passes_with_a_weather_csv(tmp_path):
     from gymnasium.utils.env_checker import check_env
 

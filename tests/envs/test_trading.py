@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import math
 import warnings
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -522,13 +523,27 @@ def test_market_data_rejects_bad_arrays():
         good.replace_prices(volume=good.volume[:, :1])
 
 
+def test_a_directory_or_an_undecodable_csv_is_one_line_naming_it(tmp_path):
+    with pytest.raises(ValueError, match=r": is a directory; expected a CSV file"):
+        TradingEnv(csv_path=tmp_path)
+    path = tmp_path / "latin1.csv"
+    save_ohlcv_csv(synthetic_market(n_bars=50), path)
+    lines = path.read_bytes().split(b"\n")
+    lines[2] += b"\xe9"  # file line 3 ends in a Latin-1 byte
+    path.write_bytes(b"\n".join(lines))
+    with pytest.raises(ValueError) as excinfo:
+        load_ohlcv_csv(path)
+    assert str(excinfo.value).startswith(f"{path}: line 3: byte 0xe9 is not UTF-8"), excinfo.value
+
+
 # --- baselines and rendering ---------------------------------------------------------------------
 
 
-def test_baseline_numbers_in_the_docstring_are_reproduced():
+def test_published_baseline_numbers_are_reproduced():
+    """experiments/results/trading_baselines.md (written by python -m envs.trading) is what baseline_table() computes now."""
     table = format_baseline_table(baseline_table())
-    docstring = inspect.cleandoc(TradingEnv.__doc__)
-    assert table in docstring
+    published = (Path(__file__).parents[2] / "experiments" / "results" / "trading_baselines.md").read_text()
+    assert table in published
     rows = {tuple(line.split(" | ")[:2]): line for line in table.splitlines()[2:]}
     assert len(rows) == 6
 

@@ -1,0 +1,122 @@
+"""Trading baselines: buy-and-hold and a moving-average crossover, and the table of their numbers.
+
+``python -m envs.trading`` writes :func:`format_baseline_table` of :func:`baseline_table` to
+``experiments/results/trading_baselines.md``; a test checks that file against a fresh computation.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from envs.baselines import RandomPolicy
+from envs.trading.env import TradingEnv
+
+
+def _long_action(env: TradingEnv, long: np.ndarray):
+    """The action that is long the assets where `long` is True and flat elsewhere."""
+    long_index = len(env._discrete_weights) - 1
+    flat_index = long_index - 1
+    if isinstance(env.action_space, spaces.Discrete):
+        return long_index if long[0] else flat_index
+    if isinstance(env.action_space, spaces.MultiDiscrete):
+        return np.where(long, long_index, flat_index).astype(env.action_space.dtype)
+    return (long / env.n_assets).astype(np.float32)
+
+
+class BuyAndHold:
+    """Always long every asset (weight 1, or 1/A each with A assets)."""
+
+    def __init__(self, env: TradingEnv):
+        self.action = _long_action(env, np.ones(env.n_assets, dtype=bool))
+
+    def reset(self, env: gym.Env, observation: Any, info: dict) -> None:
+        pass
+
+    def act(self, observation: Any, info: dict):
+        return self.action
+
+
+class MovingAverageCrossover:
+    """Long an asset while its `fast`-bar mean close is above its `slow`-bar mean, else flat.
+
+    Reads the closes of bars up to the current one (``env.market.close[: env.bar_index + 1]``),
+    which the agent has seen too, so the baseline is causal; flat while fewer than `slow` bars exist.
+    """
+
+    def __init__(self, env: TradingEnv, fast: int = 20, slow: int = 50):
+        if not 1 <= fast < slow:
+            raise ValueError(f"need 1 <= fast < slow, got fast={fast}, slow={slow}")
+        self.env, self.fast, self.slow = env, fast, slow
+
+    def reset(self, env: gym.Env, observation: Any, info: dict) -> None:
+        self.env = env.unwrapped
+
+    def act(self, observation: Any, info: dict):
+        bar = self.env.bar_index
+        closes = self.env.market.close[max(bar + 1 - self.slow, 0) : bar + 1]  # (<=slow, A)
+        if len(closes) < self.slow:
+            return _long_action(self.env, np.zeros(self.env.n_assets, dtype=bool))
+        return _long_action(self.env, closes[-self.fast :].mean(axis=0) > closes.mean(axis=0))
+
+
+def buy_and_hold(env: TradingEnv) -> BuyAndHold:
+    return BuyAndHold(env)
+
+
+def ma_crossover(env: TradingEnv) -> MovingAverageCrossover:
+    return MovingAverageCrossover(env)
+
+
+TABLE_CAPTION = (
+    "`rlkit/Trading-v0` defaults (the synthetic market, `data_seed=0`), mean over 32 episodes of 252 bars "
+    "(reset seeds 0..31). return: sum of rewards = log(final/initial value); PnL and costs in money, "
+    "initial cash 10 000."
+)
+BASELINE_FACTORIES = {"buy_and_hold": buy_and_hold, "ma_crossover": ma_crossover}
+TABLE_METRICS = ("return", "pnl", "sharpe", "max_drawdown", "costs")
+
+
+def baseline_table(
+    env_kwargs: dict[str, Any] | None = None,
+    n_episodes: int = 32,
+    seed: int = 0,
+    splits: Sequence[str] = ("train", "test"),
+) -> dict[tuple[str, str], dict[str, float]]:
+    """Mean ``episode_metrics`` of ``random`` and each baseline, per split, over `n_episodes`
+    episodes reset with seeds ``seed .. seed + n_episodes - 1`` (the random policy is seeded too)."""
+
+    table = {}
+    for name in ("random", *BASELINE_FACTORIES):
+        for split in splits:
+            env = TradingEnv(**{**(env_kwargs or {}), "split": split})
+            policy = RandomPolicy(env, seed=seed) if name == "random" else BASELINE_FACTORIES[name](env)
+            totals = dict.fromkeys(TABLE_METRICS, 0.0)
+            for i in range(n_episodes):
+                observation, info = env.reset(seed=seed + i)
+                policy.reset(env, observation, info)
+                done = False
+                while not done:
+                    observation, _, terminated, truncated, info = env.step(policy.act(observation, info))
+                    done = terminated or truncated
+                for metric in TABLE_METRICS:
+                    totals[metric] += info["episode_metrics"][metric] / n_episodes
+            table[name, split] = totals
+    return table
+
+
+def format_baseline_table(table: dict[tuple[str, str], dict[str, float]]) -> str:
+    """The Markdown table of :func:`baseline_table` (``python -m envs.trading`` adds :data:`TABLE_CAPTION`)."""
+    lines = [
+        "| policy | split | return | PnL | Sharpe | max drawdown | costs |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for (name, split), m in table.items():
+        lines.append(
+            f"| {name} | {split} | {m['return']:.4f} | {m['pnl']:.1f} | {m['sharpe']:.2f} | "
+            f"{m['max_drawdown']:.3f} | {m['costs']:.1f} |"
+        )
+    return "\n".join(lines)

@@ -34,10 +34,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, ValidationError, field_validator
 
 DEFAULT_ENV_ID = "rlkit/GridWorld-v0"
 DEFAULT_ALGO = "ppo"
+
+MAX_STEPS = 10**12
+"""Upper bound of every step count in a config (a trillion env steps: far beyond any run, far below int64)."""
+MAX_SEED = 2**31 - 1
+"""Upper bound of a seed (NumPy takes seeds below 2**32, and env copy i is seeded ``seed + i``)."""
 
 
 class _Schema(BaseModel):
@@ -61,13 +66,13 @@ class NormalizeConfig(_Schema):
     Its statistics are saved with every checkpoint and next to the final model, and the evaluation
     env uses them frozen."""
 
-    obs: bool = False
+    obs: StrictBool = False
     """Normalize observations by a running mean and std."""
-    reward: bool = False
+    reward: StrictBool = False
     """Scale rewards by a running std of the discounted return (training only; evaluation reports raw returns)."""
-    clip_obs: float = Field(10.0, gt=0)
+    clip_obs: StrictFloat = Field(10.0, gt=0)
     """Clip normalized observations to ±clip_obs."""
-    clip_reward: float = Field(10.0, gt=0)
+    clip_reward: StrictFloat = Field(10.0, gt=0)
     """Clip normalized rewards to ±clip_reward."""
 
 
@@ -116,9 +121,9 @@ class PolicyConfig(_Schema):
     init_policy: str | None = None
     """Behaviour-cloning checkpoint (``rlkit pretrain bc``'s ``policy.pt``) to start from: its encoder and actor
     head (PPO/A2C ``policy_net``, ``action_net``, ``log_std``). Only used when a run starts."""
-    freeze_encoder: bool = False
+    freeze_encoder: StrictBool = False
     """Keep the encoder loaded by ``init_encoder``/``init_policy`` fixed (no gradients, eval mode)."""
-    critic_warmup_steps: int = Field(0, ge=0)
+    critic_warmup_steps: StrictInt = Field(0, ge=0, le=MAX_STEPS)
     """Env steps at the start of a run from ``init_policy``/``init_encoder`` whose updates train only the critic
     (rounded up to whole rollouts; 0 = off): the actor head, its ``log_std`` and a shared encoder get no
     updates, so that the critic has fitted the pretrained policy's returns before its advantages move the actor.
@@ -126,7 +131,7 @@ class PolicyConfig(_Schema):
     bc_data: str | None = None
     """An ``rlkit collect`` dataset (``.npz``, in the env's spaces) whose (observation, action) pairs anchor the actor
     through the behaviour-cloning term of ``bc_weight`` (TD3+BC); read when a run starts and again on resume."""
-    bc_weight: float = Field(0.0, ge=0, allow_inf_nan=False)
+    bc_weight: StrictFloat = Field(0.0, ge=0, allow_inf_nan=False)
     """Weight of the mean squared error between the actor's deterministic action (SAC/TQC: the squashed mean;
     TD3/DDPG: ``mu``) and ``bc_data``'s action, both scaled to [-1, 1], added to the actor loss at every actor
     update on a minibatch of ``batch_size`` dataset steps (0 = off). Off-policy actor-critics only: sac, tqc, td3, ddpg."""
@@ -135,23 +140,23 @@ class PolicyConfig(_Schema):
 class EvalConfig(_Schema):
     """Periodic evaluation during training (logged as ``eval/mean_reward``) and the final evaluation."""
 
-    every: int = Field(10_000, ge=0)
+    every: StrictInt = Field(10_000, ge=0, le=MAX_STEPS)
     """Evaluate every this many env steps (0 = only at the end)."""
-    episodes: int = Field(10, ge=1)
+    episodes: StrictInt = Field(10, ge=1, le=1_000_000)
     """Episodes per evaluation; episode i is reset with seed ``eval.seed + i``."""
-    seed: int = Field(1_000, ge=0)
+    seed: StrictInt = Field(1_000, ge=0, le=MAX_SEED)
     """Seed of the first evaluation episode (distinct from training seeds, the same for every run so
     that scores are comparable)."""
-    deterministic: bool = True
+    deterministic: StrictBool = True
     """Act greedily (the mode of the policy's distribution) during evaluation."""
 
 
 class ExpectedConfig(_Schema):
     """What an experiment in ``experiments/`` is known to reach (checked by a slow test)."""
 
-    score: float
+    score: StrictFloat
     """Final mean evaluation return that the run reaches at least."""
-    steps: int = Field(gt=0)
+    steps: StrictInt = Field(gt=0, le=MAX_STEPS)
     """Env steps the run takes to get there (its ``total_steps``)."""
 
 
@@ -167,17 +172,17 @@ class ExperimentConfig(_Schema):
     Schedules may be written ``lin_<start>`` (linear decay to 0), as in the RL Baselines3 Zoo."""
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     """The policy network."""
-    n_envs: int = Field(8, ge=1)
+    n_envs: StrictInt = Field(8, ge=1, le=65_536)
     """Number of env copies stepped together."""
-    seed: int = Field(0, ge=0)
+    seed: StrictInt = Field(0, ge=0, le=MAX_SEED)
     """Seed of everything random: weights, exploration, env resets (env copy i gets ``seed + i``)."""
-    total_steps: int = Field(100_000, gt=0)
+    total_steps: StrictInt = Field(100_000, gt=0, le=MAX_STEPS)
     """Env steps to train for (summed over env copies); ``rlkit resume`` continues up to this number."""
     eval: EvalConfig = Field(default_factory=EvalConfig)
     """Evaluation settings."""
-    checkpoint_every: int = Field(25_000, ge=0)
+    checkpoint_every: StrictInt = Field(25_000, ge=0, le=MAX_STEPS)
     """Save a checkpoint (at the next rollout boundary) every this many env steps (0 = only when stopped)."""
-    keep_checkpoints: int = Field(3, ge=1)
+    keep_checkpoints: StrictInt = Field(3, ge=1, le=10_000)
     """Keep this many most recent checkpoints."""
     logdir: str = "runs"
     """Directory that run directories are created in."""
@@ -266,6 +271,27 @@ def deep_update(base: dict[str, Any], updates: dict[str, Any]) -> dict[str, Any]
     return base
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a mapping that repeats a key (PyYAML keeps the last one silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int, float, bool)):
+                continue  # unhashable or exotic keys: left to PyYAML
+            if key in seen:
+                problem = f"duplicate key {key!r} (first at line {seen[key]}); each key may appear once"
+                raise yaml.constructor.ConstructorError(None, None, problem, key_node.start_mark)
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` that refuses duplicate keys (raises ``yaml.YAMLError`` naming the key and its line)."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 # A KEY=VALUE option's example in its error message: the keys of --env-kwargs are the env's, not config paths.
 _ASSIGNMENT_EXAMPLES = {"--env-kwargs": "size=8", "--algo-kwargs": "n_steps=64", "--encoder-kwargs": "hidden_sizes=[64,64]"}
 
@@ -278,7 +304,7 @@ def parse_assignment(text: str, option: str = "--set") -> tuple[list[str], Any]:
         example = _ASSIGNMENT_EXAMPLES.get(option, "algo_kwargs.n_steps=64")
         raise ValueError(f"{option} {text!r}: expected KEY=VALUE with a dotted KEY, e.g. {option} {example}")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = load_yaml(raw) if raw.strip() else ""
     except yaml.YAMLError as exc:
         reason = str(exc).splitlines()[0]
         raise ValueError(f"{option} {text!r}: the value is not valid YAML ({reason})") from None
@@ -307,7 +333,7 @@ def read_yaml(path: str | Path, what: str = "config file") -> dict[str, Any]:
     if not path.is_file():
         raise FileNotFoundError(f"{what} {str(path)!r} does not exist")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = load_yaml(path.read_text())
     except yaml.YAMLError as exc:
         where = ""
         mark = getattr(exc, "problem_mark", None)
@@ -319,6 +345,18 @@ def read_yaml(path: str | Path, what: str = "config file") -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping of config keys at the top level, got {type(data).__name__}")
+    return data
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """An experiment config file's mapping (`read_yaml`), refusing an empty file: an empty config would
+    train the schema's defaults, which are neither the file's intent nor the ``ALGO ENV`` preset."""
+    data = read_yaml(path)
+    if not data:
+        raise ValueError(
+            f"config file {str(path)!r} is empty; write at least its algo and env (e.g. algo: ppo, env: CartPole-v1), "
+            "or drop --config to train the ALGO ENV preset"
+        )
     return data
 
 
@@ -340,7 +378,7 @@ def load_config(
     source = "config"
     if path is not None:
         source = str(path)
-        file_data = read_yaml(path)
+        file_data = read_config_file(path)
         # Validate the file on its own first so that an unknown key is reported against the file.
         config_from_dict(file_data, source)
         data = deep_update(data, file_data)

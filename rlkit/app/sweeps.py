@@ -400,7 +400,7 @@ def run_seeds(
 
     if not seeds:
         raise ValueError("run_seeds needs at least one seed")
-    workers = min(workers or default_workers(), len(seeds))
+    workers = min(default_workers() if workers is None else workers, len(seeds))
     executor = make_executor(backend, workers, ray_address)
     if directory is None:
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")

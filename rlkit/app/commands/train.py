@@ -106,14 +106,14 @@ def build_config(args: argparse.Namespace):
         config_from_dict,
         parse_assignment,
         preset,
-        read_yaml,
+        read_config_file,
         set_path,
     )
 
     algo, env = getattr(args, "algo", None), getattr(args, "env", None)
     config_file = getattr(args, "config", None)
     if config_file is not None:
-        data = read_yaml(config_file)
+        data = read_config_file(config_file)
         config_from_dict(copy.deepcopy(data), config_file)  # an unknown key is reported against the file
         source = config_file
     else:
@@ -211,7 +211,10 @@ def run_seed_group(args: argparse.Namespace, config) -> int:
     if getattr(args, "seed", None) is not None:
         raise ValueError("--seed and --seeds both given; use --seeds alone (e.g. --seeds 0-4)")
     seeds = parse_seeds(args.seeds)
-    workers = getattr(args, "workers", None) or min(default_workers(), len(seeds))
+    workers = getattr(args, "workers", None)
+    if workers is not None and workers < 1:
+        raise ValueError(f"--workers must be a positive number of runs at a time, got {workers}")
+    workers = workers or min(default_workers(), len(seeds))
     backend = getattr(args, "backend", None) or "local"
     print(f"training {config.algo} on {config.env.id} for {config.total_steps:,} steps over seeds {args.seeds} "
           f"({len(seeds)} runs, {workers} at a time, {backend})", flush=True)  # fmt: skip

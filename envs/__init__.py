@@ -42,7 +42,7 @@ def _register(env_id: str, entry_point: str, baselines: dict[str, str] | None = 
         BASELINES[env_id] = dict(baselines)
 
 
-# --- GridWorld (envs/gridworld.py) -------------------------------------------------------------
+# --- GridWorld (envs/gridworld/) ------------------------------------------------------------------
 
 # (id suffix, kwargs). The default is a small open room with one-hot observations: PPO with an MLP
 # learns it to the optimum (0.90) in well under 50k steps. -Image-v0 gives the same room as a

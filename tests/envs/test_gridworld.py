@@ -1,6 +1,7 @@
 """GridWorld: layouts, dynamics, observation modes, the exact solver (against independent oracles)
 and the batched vector env (against Gymnasium's SyncVectorEnv of single envs)."""
 
+import tracemalloc
 import warnings
 from collections import deque
 
@@ -18,6 +19,7 @@ from envs.gridworld import (
     LAVA,
     WALL,
     GridWorldEnv,
+    GridWorldVectorEnv,
     OptimalPolicy,
     cliff,
     four_rooms,
@@ -156,6 +158,55 @@ def test_constructor_arguments_are_validated(kwargs, message):
         GridWorldEnv(**kwargs)
     assert message in str(excinfo.value)
     assert "\n" not in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"size": 1_000_000},  # 10^12 cells: used to allocate until killed
+        {"layout": "four_rooms", "size": 1025},
+        {"layout": "maze", "size": 100_001},
+        {"layout": "cliff", "size": 10**9},
+        {"layout": "\n".join(["." * 1100] * 999 + ["." * 1099 + "G"])},
+    ],
+)
+def test_worlds_above_the_cell_limit_are_refused_in_one_line(kwargs):
+    with pytest.raises(ValueError, match=r"above the limit of 1,048,576 \(1024 x 1024\)") as excinfo:
+        GridWorldEnv(**kwargs)
+    assert "\n" not in str(excinfo.value)
+
+
+def test_observation_tables_are_bounded():
+    mib = 512 * 512 * 3 * 19 * 19 * 4 // 2**20  # a float32 view of 3 x 19 x 19 for each of 512 x 512 cells
+    with pytest.raises(ValueError, match=rf"needs {mib:,} MiB of tables, above the limit of 1,024 MiB") as excinfo:
+        GridWorldEnv(size=512, observation="partial", view_size=19)
+    assert "\n" not in str(excinfo.value)
+
+
+def test_one_hot_observations_need_no_square_matrix():
+    """A (S, S) one-hot table of a 64 x 64 room would take 64 MiB; the env and the vector env stay far below."""
+    GridWorldVectorEnv(num_envs=2).reset(seed=0)  # load the Numba kernels before tracing (tracing slows loading)
+    tracemalloc.start()
+    try:
+        env = GridWorldEnv(size=64)
+        env.reset(seed=0)
+        obs, *_ = env.step(1)
+        GridWorldVectorEnv(num_envs=2, size=64).reset(seed=0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2**20
+    assert obs.shape == (4096,) and obs.sum() == 1 and obs[env.agent_cell] == 1
+
+
+def test_a_300_by_300_room_runs():
+    """size=300 used to raise on a 30 GiB np.eye while building the observation table."""
+    env = GridWorldEnv(size=300)
+    obs, _ = env.reset(seed=0)
+    obs, *_ = env.step(1)
+    assert obs.shape == (90_000,) and obs.dtype == np.float32 and obs.sum() == 1 and obs[env.agent_cell] == 1
+    batch, _ = GridWorldVectorEnv(num_envs=2, size=300).reset(seed=0)
+    assert batch.shape == (2, 90_000) and np.all(batch.sum(axis=1) == 1) and np.all(batch[:, 0] == 1)
 
 
 # --- dynamics and observations -------------------------------------------------------------------

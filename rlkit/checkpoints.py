@@ -98,13 +98,20 @@ def make_dirs(directory: str | Path) -> None:
 
 def check_output_path(path: str | Path, option: str) -> None:
     """Refuse, before any work, an output file that could not be written: a file where a parent directory
-    would go, or a directory at the file's own path (found otherwise only when the result is saved)."""
+    would go, a directory at the file's own path (found otherwise only when the result is saved), or a
+    parent directory that does not exist (an output file goes into an existing directory, as with ``cp``;
+    only run directories are created)."""
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"{option} {str(path)!r} is a directory; give a file name inside it")
     blocker = _file_in_the_way(path.parents)
     if blocker is not None:
         raise NotADirectoryError(f"{option} {str(path)!r}: {str(blocker)!r} is a file, not a directory; choose another path")
+    parent = path.parent
+    if not parent.is_dir():
+        raise FileNotFoundError(
+            f"{option} {str(path)!r}: directory {str(parent)!r} does not exist; create it first (mkdir -p {parent}) or choose another path"
+        )
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -53,6 +53,7 @@ def main() -> None:
     out = Path(args.out)
     log = out / "log.txt"
     data = out / "data"
+    data.mkdir(parents=True, exist_ok=True)  # `rlkit collect --out` writes into an existing directory
     steps = lambda n: str(int(n * args.scale))  # noqa: E731
 
     # --- 1. datasets and pretraining (small, sequential) ---------------------------------------

@@ -72,6 +72,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.png is not None and not args.png.lower().endswith(".png"):
         raise ValueError(f"--png {args.png!r}: expected a file name ending in .png, e.g. curves.png")
+    if args.png is not None:
+        from rlkit.checkpoints import check_output_path
+
+        check_output_path(args.png, "--png")  # before the runs are read, not after
     runs = find_runs(args.runs)
     curves = {}
     rows = []

@@ -1,7 +1,8 @@
 """rlkit's encoders: MLP, CNN, LSTM/GRU, TCN, Transformer, VAE, a registry by name, checkpoints.
 
 * ``make_encoder(name, observation_space, **kwargs)`` sizes an encoder for a Gymnasium space
-  (``encoder_names()``, ``fitting_encoders(space)``); rules in ``rlkit.nn.registry``.
+  (``encoder_names()``, ``fitting_encoders(space)``); rules in ``rlkit.nn.registry``, the families in
+  ``rlkit.nn.families``, what it returns in ``rlkit.nn.encoders``.
 * Sequence encoders share one call convention, ``encoder(x, episode_starts, state)``; see
   ``rlkit.nn.sequence``.
 * ``save_encoder`` / ``load_encoder`` / ``load_encoder_weights``: checkpoints (``rlkit.nn.checkpoint``).
@@ -13,20 +14,9 @@ from rlkit.nn.checkpoint import check_compatible, load_encoder, load_encoder_wei
 from rlkit.nn.cnn import CNN, ConvBlock
 from rlkit.nn.mlp import ACTIVATIONS, MLP, make_activation
 from rlkit.nn.recurrent import GRUEncoder, LSTMEncoder, RecurrentEncoder
-from rlkit.nn.registry import (
-    DictEncoder,
-    Encoder,
-    EncoderSpec,
-    FeedForwardEncoder,
-    SequenceEncoder,
-    VAEEncoder,
-    WindowBody,
-    encoder_names,
-    fitting_encoders,
-    make_encoder,
-    register_encoder,
-    sequence_encoder_names,
-)
+from rlkit.nn.encoders import DictEncoder, Encoder, FeedForwardEncoder, SequenceEncoder, VAEEncoder, WindowBody
+from rlkit.nn.families import EncoderSpec
+from rlkit.nn.registry import encoder_names, fitting_encoders, make_encoder, register_encoder, sequence_encoder_names
 from rlkit.nn.sequence import SequenceModule
 from rlkit.nn.spaces import preprocess
 from rlkit.nn.tcn import TCN

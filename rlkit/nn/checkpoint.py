@@ -20,7 +20,8 @@ from typing import Any, Mapping
 
 import torch
 
-from rlkit.nn.registry import Encoder, make_encoder
+from rlkit.nn.encoders import Encoder
+from rlkit.nn.registry import make_encoder
 from rlkit.nn.spaces import describe_space, space_from_dict, space_to_dict
 
 FORMAT = "rlkit.nn.encoder/1"

@@ -42,7 +42,8 @@ import torch
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 
 from rlkit.nn.checkpoint import _network_config, load_encoder_weights, read_checkpoint
-from rlkit.nn.registry import Encoder, make_encoder
+from rlkit.nn.encoders import Encoder
+from rlkit.nn.registry import make_encoder
 
 
 class EncoderExtractor(BaseFeaturesExtractor):

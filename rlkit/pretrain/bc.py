@@ -37,7 +37,7 @@ from torch import nn
 
 from rlkit.checkpoints import atomic_open
 from rlkit.nn import load_encoder, make_encoder, read_checkpoint, save_encoder
-from rlkit.nn.registry import Encoder
+from rlkit.nn.encoders import Encoder
 from rlkit.nn.spaces import describe_space, space_from_dict, space_to_dict
 from rlkit.pretrain.common import EarlyStopping, check_positive, minibatches, record_epoch, summary_writer
 from rlkit.pretrain.dataset import Dataset

@@ -25,7 +25,7 @@ from typing import Any
 import torch
 
 from rlkit.nn.checkpoint import _network_config, check_compatible, read_checkpoint
-from rlkit.nn.registry import Encoder
+from rlkit.nn.encoders import Encoder
 
 _NOT_NETWORK = ("seed", "sequence")  # checkpoint config entries that are not policy encoder_kwargs
 

@@ -25,7 +25,7 @@ from gymnasium import spaces
 from torch import nn
 
 from rlkit.nn import make_encoder, save_encoder, sequence_encoder_names
-from rlkit.nn.registry import SequenceEncoder
+from rlkit.nn.encoders import SequenceEncoder
 from rlkit.nn.spaces import flatten_preprocessed, obs_as_tensor, preprocess
 from rlkit.pretrain.common import EarlyStopping, check_positive, record_epoch, summary_writer
 from rlkit.pretrain.dataset import Dataset

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from rlkit.nn import make_encoder, save_encoder
-from rlkit.nn.registry import VAEEncoder
+from rlkit.nn.encoders import VAEEncoder
 from rlkit.nn.spaces import describe_space, is_image_space
 from rlkit.pretrain.common import check_positive, minibatches, record_epoch, summary_writer
 from rlkit.pretrain.dataset import Dataset

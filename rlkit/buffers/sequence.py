@@ -1,13 +1,4 @@
-"""Rollout buffers whose returns and advantages come from rlkit's Numba kernels.
-
-* :class:`NumbaRolloutBuffer`, :class:`NumbaDictRolloutBuffer`: stable-baselines3's
-  ``RolloutBuffer`` / ``DictRolloutBuffer`` with ``compute_returns_and_advantage`` replaced by
-  :func:`rlkit.returns.gae_advantages` (bit-identical results, a few hundred times faster). Drop-in:
-  ``PPO("MlpPolicy", env, rollout_buffer_class=NumbaRolloutBuffer)``.
-* :class:`SequenceRolloutBuffer`: a rollout for memory agents (LSTM/GRU/TCN/Transformer), served
-  as minibatches of fixed-length chunks that never span two episodes, each with the memory state
-  at its first step and a padding mask.
-"""
+"""The sequence rollout buffer of memory agents: episode-aware chunks with the memory at each chunk's start."""
 
 from __future__ import annotations
 
@@ -17,89 +8,11 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch as th
 from gymnasium import spaces
-from stable_baselines3.common.buffers import BaseBuffer, DictRolloutBuffer, RolloutBuffer
+from stable_baselines3.common.buffers import BaseBuffer
 
-from rlkit.jit import cached_njit
+from rlkit.buffers.chunks import ChunkLayout, chunk_gather_index, cut_chunks
+from rlkit.buffers.gae import last_values_to_numpy
 from rlkit.returns import gae_advantages
-
-__all__ = [
-    "ChunkLayout",
-    "NumbaDictRolloutBuffer",
-    "NumbaRolloutBuffer",
-    "SequenceRolloutBuffer",
-    "SequenceRolloutBufferSamples",
-]
-
-
-def _last_values_to_numpy(last_values: th.Tensor | np.ndarray, n_envs: int) -> np.ndarray:
-    if isinstance(last_values, th.Tensor):
-        last_values = last_values.detach().cpu().numpy()
-    last_values = np.asarray(last_values)
-    if last_values.size != n_envs:
-        raise ValueError(
-            f"last_values has shape {last_values.shape}; expected one value per env, (n_envs,)=({n_envs},) "
-            f"or ({n_envs}, 1), the critic's value of the observation after the last step."
-        )
-    # As SB3's add() does for every stored value: the buffer is float32.
-    return last_values.reshape(n_envs).astype(np.float32, copy=False)
-
-
-class _NumbaGAEMixin:
-    """``compute_returns_and_advantage`` by :func:`rlkit.returns.gae_advantages`, in place."""
-
-    rewards: np.ndarray
-    values: np.ndarray
-    episode_starts: np.ndarray
-    advantages: np.ndarray
-    returns: np.ndarray
-    gamma: float
-    gae_lambda: float
-    n_envs: int
-
-    def compute_returns_and_advantage(self, last_values: th.Tensor, dones: np.ndarray) -> None:
-        """GAE(λ) advantages and TD(λ) returns, identical to SB3's, written into the buffer's arrays.
-
-        SB3's PPO/A2C have already added ``gamma * V(terminal_observation)`` to the reward of
-        time-limit truncated steps (``collect_rollouts``), so no truncation arguments are needed
-        here; see :mod:`rlkit.returns` for how that relates to explicit truncation bootstrapping.
-
-        :param last_values: (n_envs,) or (n_envs, 1) value of the observation after the last step.
-        :param dones: (n_envs,) whether the last step ended an episode.
-        """
-        gae_advantages(
-            self.rewards,
-            self.values,
-            self.episode_starts,
-            _last_values_to_numpy(last_values, self.n_envs),
-            np.asarray(dones),
-            self.gamma,
-            self.gae_lambda,
-            advantages_out=self.advantages,
-            returns_out=self.returns,
-        )
-
-
-class NumbaRolloutBuffer(_NumbaGAEMixin, RolloutBuffer):
-    """SB3's ``RolloutBuffer`` with the Numba GAE kernel; use as ``PPO(..., rollout_buffer_class=NumbaRolloutBuffer)``.
-
-    Everything else (storage, ``add``, ``get``, minibatch order) is SB3's, so with the same seed a
-    PPO run ends with the same parameters as with the stock buffer.
-    """
-
-
-class NumbaDictRolloutBuffer(_NumbaGAEMixin, DictRolloutBuffer):
-    """SB3's ``DictRolloutBuffer`` (Dict observation spaces) with the Numba GAE kernel."""
-
-
-# --- sequence buffer --------------------------------------------------------------------------
-
-
-class ChunkLayout(NamedTuple):
-    """How a rollout is cut: chunk ``c`` is steps ``start[c] : start[c] + length[c]`` of env ``env[c]``."""
-
-    env: np.ndarray  # (n_chunks,) int64
-    start: np.ndarray  # (n_chunks,) int64
-    length: np.ndarray  # (n_chunks,) int64, 1 <= length <= chunk_len
 
 
 class SequenceRolloutBufferSamples(NamedTuple):
@@ -113,54 +26,6 @@ class SequenceRolloutBufferSamples(NamedTuple):
     mask: th.Tensor  # (B, T) bool; False on padding
     states: tuple[th.Tensor, ...]  # each (B, *state_shapes[i]): memory before each chunk's first step
     action_masks: th.Tensor | None  # (B, T, *action_mask_shape) bool, or None
-
-
-@cached_njit
-def _chunk_layout(episode_starts, chunk_len):
-    # Each env's column is cut at every episode start and every chunk_len steps after it, so a
-    # chunk lies within one episode and starts either at an episode start or chunk_len * k steps in.
-    n_steps, n_envs = episode_starts.shape
-    n_chunks = 0
-    for e in range(n_envs):
-        run = 0
-        for t in range(n_steps):
-            if t == 0 or episode_starts[t, e] != 0 or run == chunk_len:
-                n_chunks += 1
-                run = 0
-            run += 1
-    env = np.empty(n_chunks, np.int64)
-    start = np.empty(n_chunks, np.int64)
-    length = np.zeros(n_chunks, np.int64)
-    c = -1
-    for e in range(n_envs):
-        run = 0
-        for t in range(n_steps):
-            if t == 0 or episode_starts[t, e] != 0 or run == chunk_len:
-                c += 1
-                env[c] = e
-                start[c] = t
-                run = 0
-            run += 1
-            length[c] += 1
-    return env, start, length
-
-
-@cached_njit
-def _chunk_gather_index(env, start, length, chunk_len, n_envs):
-    # Flat index (step * n_envs + env) of every chunk position into the (n_steps * n_envs, ...) view
-    # of a stored array; padding points at the chunk's first transition (a valid row, then zeroed).
-    n_chunks = env.shape[0]
-    index = np.empty((n_chunks, chunk_len), np.int64)
-    mask = np.zeros((n_chunks, chunk_len), np.bool_)
-    for c in range(n_chunks):
-        first = start[c] * n_envs + env[c]
-        for k in range(chunk_len):
-            if k < length[c]:
-                index[c, k] = first + k * n_envs
-                mask[c, k] = True
-            else:
-                index[c, k] = first
-    return index, mask
 
 
 def _to_numpy(x: Any) -> np.ndarray:
@@ -434,7 +299,7 @@ class SequenceRolloutBuffer(BaseBuffer):
             self.rewards,
             self.values,
             self.episode_starts,
-            _last_values_to_numpy(last_values, self.n_envs),
+            last_values_to_numpy(last_values, self.n_envs),
             np.asarray(dones),
             self.gamma,
             self.gae_lambda,
@@ -449,7 +314,7 @@ class SequenceRolloutBuffer(BaseBuffer):
 
     def chunk_layout(self) -> ChunkLayout:
         """The chunks of the stored rollout, in env-major, time order (before shuffling)."""
-        return ChunkLayout(*_chunk_layout(self.episode_starts, self.chunk_len))
+        return ChunkLayout(*cut_chunks(self.episode_starts, self.chunk_len))
 
     def get(
         self, batch_size: int | None = None, rng: np.random.Generator | None = None
@@ -486,7 +351,7 @@ class SequenceRolloutBuffer(BaseBuffer):
                 "compute_returns_and_advantage(last_values, dones) after collecting."
             )
         layout = self.chunk_layout()
-        self._gather_index, self._gather_mask = _chunk_gather_index(
+        self._gather_index, self._gather_mask = chunk_gather_index(
             layout.env, layout.start, layout.length, self.chunk_len, self.n_envs
         )  # (n_chunks, T) each
         return len(layout.env)

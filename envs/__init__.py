@@ -94,6 +94,9 @@ _register("rlkit/HVAC-v0", "envs.hvac:HVACEnv", _HVAC_BASELINES)
 _register("rlkit/HVAC-Discrete-v0", "envs.hvac:HVACEnv", _HVAC_BASELINES, kwargs={"action_type": "discrete"})
 # A whole year (35,040 steps) per episode.
 _register("rlkit/HVAC-Year-v0", "envs.hvac:HVACEnv", _HVAC_BASELINES, kwargs={"episode_days": 365})
+# Supervisory control: the action is the (heating, cooling) setpoint in °C for the next 15 minutes;
+# the env's PI loop turns it into power (same weather, occupancy, prices and reward).
+_register("rlkit/HVAC-Setpoint-v0", "envs.hvac:HVACEnv", _HVAC_BASELINES, kwargs={"control": "setpoint"})
 
 # --- Trading (envs/trading/) ------------------------------------------------------------------
 

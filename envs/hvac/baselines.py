@@ -29,12 +29,20 @@ class Thermostat:
             raise ValueError(f"need heat_setpoint_c <= cool_setpoint_c, got {heat_setpoint_c}, {cool_setpoint_c}")
         self.heat_setpoint_c, self.cool_setpoint_c, self.gain = heat_setpoint_c, cool_setpoint_c, gain
         self.levels = None if env.action_levels is None else np.asarray(env.action_levels)
+        self.env = env if env.params.control == "setpoint" else None  # converts setpoints to its actions
 
     def reset(self, env: gym.Env, observation: Any, info: dict) -> None:
         pass
 
     def act(self, observation: Any, info: dict):
-        return self._action(self._power(observation, self.heat_setpoint_c, self.cool_setpoint_c))
+        return self._command(observation, self.heat_setpoint_c, self.cool_setpoint_c)
+
+    def _command(self, observation, heat_setpoint_c: float, cool_setpoint_c: float):
+        """The action for these setpoints: themselves under ``control="setpoint"`` (the env's PI loop
+        tracks them), else this controller's proportional power."""
+        if self.env is not None:
+            return self.env.setpoint_action(heat_setpoint_c, cool_setpoint_c)
+        return self._action(self._power(observation, heat_setpoint_c, cool_setpoint_c))
 
     def _power(self, observation, heat_setpoint_c: float, cool_setpoint_c: float) -> float:
         temp_air = float(observation[0]) * TEMP_SCALE_K + TEMP_OFFSET_C
@@ -92,7 +100,7 @@ class ScheduleThermostat(Thermostat):
             setpoints = self.warmup_c
         else:
             setpoints = self.setback_c
-        return self._action(self._power(observation, *setpoints))
+        return self._command(observation, *setpoints)
 
 
 def thermostat(env: HVACEnv) -> Thermostat:
@@ -104,10 +112,16 @@ def schedule_thermostat(env: HVACEnv) -> ScheduleThermostat:
 
 
 class _Off:
-    """The heat pump never runs: the free-floating building, for reference in the tables."""
+    """The heat pump never runs: the free-floating building, for reference in the tables (under
+    ``control="setpoint"``: the widest setpoints, so it runs only at the range's ends)."""
 
     def __init__(self, env: HVACEnv):
-        self.action = np.zeros(1, dtype=np.float32) if env.action_levels is None else int(np.argmin(np.abs(env.action_levels)))
+        if env.params.control == "setpoint":
+            self.action = np.array([-1.0, 1.0], dtype=np.float32)
+        elif env.action_levels is None:
+            self.action = np.zeros(1, dtype=np.float32)
+        else:
+            self.action = int(np.argmin(np.abs(env.action_levels)))
 
     def reset(self, env, observation, info):
         pass
@@ -143,6 +157,41 @@ def baseline_numbers(n_weeks: int = 52, seed: int = 0, **env_kwargs) -> dict[str
         results["week"][name] = {key: float(np.mean([w[key] for w in weeks])) for key in weeks[0]}
         results["year"][name] = run_baseline(year_env, factory(year_env), seed)
     return results
+
+
+KPIS = ("return", "energy_kwh", "cost_eur", "discomfort_Kh", "peak_kw", "comfort_violation_fraction")
+
+
+def split_numbers(split: str = "test", seed: int = 0, **env_kwargs) -> dict[str, dict[str, float]]:
+    """``{policy: {kpi: mean}}`` of ``off``, ``thermostat`` and ``schedule_thermostat`` over every start
+    day of `split` once (episode i seeded ``seed + i``): with ``split="test"``, exactly the evaluation weeks."""
+    env = HVACEnv(**{**env_kwargs, "split": split})
+    factories = {"off": _Off, "thermostat": thermostat, "schedule_thermostat": schedule_thermostat}
+    results = {}
+    for name, factory in factories.items():
+        runs = [run_baseline(env, factory(env), seed + i, start_day=day) for i, day in enumerate(env.start_days)]
+        results[name] = {key: float(np.mean([r[key] for r in runs])) for key in KPIS}
+    return results
+
+
+def split_table(results_by_control: dict[str, dict[str, dict[str, float]]]) -> str:
+    """Markdown of :func:`split_numbers` per control mode (``{"power": ..., "setpoint": ...}``), with a caption."""
+    lines = [
+        "| control | policy | return | energy kWh | cost € | discomfort K·h | peak kW | violation % |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for control, results in results_by_control.items():
+        for name, r in results.items():
+            lines.append(
+                f"| {control} | {name} | {r['return']:.2f} | {r['energy_kwh']:.1f} | {r['cost_eur']:.2f} | "
+                f"{r['discomfort_Kh']:.2f} | {r['peak_kw']:.2f} | {100 * r['comfort_violation_fraction']:.1f} |"
+            )
+    caption = (
+        "The 13 evaluation weeks of `split=\"test\"` (start days 21, 49, …, 357; episode i seeded i), mean per "
+        "week. power: `rlkit/HVAC-v0` (the thermostats' own proportional power); setpoint: "
+        "`rlkit/HVAC-Setpoint-v0` (the same setpoints, tracked by the env's PI loop)."
+    )
+    return "\n".join(lines) + "\n\n" + caption + "\n"
 
 
 def baseline_table(results: dict[str, dict[str, dict[str, float]]]) -> str:

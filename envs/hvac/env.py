@@ -27,6 +27,8 @@ from envs.hvac.observation import (
 from envs.hvac.params import HVACParams
 from envs.hvac.physics import ThermalModel, heat_pump_cop
 from envs.hvac.render import render_ansi, render_rgb
+from envs.hvac.setpoint import inner_matrices, pi_interval
+from envs.hvac.splits import allowed_starts
 from envs.signature import env_signature
 from envs.hvac.weather import (
     DAYS_PER_YEAR,
@@ -85,11 +87,16 @@ class HVACEnv(gym.Env):
 
     ``action_type="continuous"`` (default): ``Box(-1, 1, (1,), float32)``, the heat pump's thermal
     power as a fraction of ``max_thermal_power_w`` (8 kW): +1 heats at full power, -1 cools at full
-    power, 0 is off. Power rather than a setpoint, so the agent faces the real decision (when to
-    spend energy) instead of tuning an inner controller we would have to invent; the thermostat
-    baselines below are exactly such setpoint controllers.
+    power, 0 is off: the agent faces the real decision (when to spend energy) with no inner
+    controller between it and the heat pump.
     ``action_type="discrete"`` (``rlkit/HVAC-Discrete-v0``): ``Discrete(n_discrete_actions)``, the
     levels ``linspace(-1, 1, n)`` of the same power (5 levels: -8, -4, 0, 4, 8 kW).
+    ``control="setpoint"`` (``rlkit/HVAC-Setpoint-v0``, supervisory control as in Sinergym and
+    BOPTEST): ``Box(-1, 1, (2,), float32)``, the heating and the cooling setpoint for the next step,
+    mapped linearly onto ``setpoint_range_c`` (-1 is 12 °C, 0 is 21 °C, +1 is 30 °C;
+    ``env.setpoint_action(heating_c, cooling_c)`` converts; ``info`` reports both in °C); a PI loop per mode, run every ``inner_step_s`` (60 s) on the same
+    2R2C physics, turns them into power (``envs.hvac.setpoint``). A cooling setpoint below the heating
+    one is taken as equal to it (a zero deadband); that is the only adjustment.
     An action outside the space raises a ``ValueError`` naming the space; nothing is clipped.
 
     ## Observation Space
@@ -140,7 +147,14 @@ class HVACEnv(gym.Env):
     ``rlkit/HVAC-Year-v0`` runs 365 days, 35,040 steps). There is no terminal state. The last
     step's ``info["episode_metrics"]`` holds the episode's ``energy_kwh``, ``cost``,
     ``discomfort_degree_hours`` and ``comfort_violation_fraction`` (occupied steps outside the band
-    over occupied steps).
+    over occupied steps), and the BOPTEST-style KPIs ``cost_eur`` and ``discomfort_Kh`` (the same
+    sums under BOPTEST's names) and ``peak_kw`` (the highest 15-minute mean electric power).
+
+    ## Splits
+
+    ``split="train"`` and ``split="test"`` give disjoint weeks: every fourth week of the calendar (of
+    the generator's year, or of the CSV's days) is an evaluation week, and no training episode reads
+    any of its days, forecast included (``envs.hvac.splits``). ``"all"`` (default) uses every day.
 
     ## Arguments
 
@@ -193,8 +207,10 @@ class HVACEnv(gym.Env):
         (self._a_aa, self._a_am), (self._a_ma, self._a_mm) = self.Ad.tolist()
         self._b_aq, self._b_mq = float(self.Bd[0, 1]), float(self.Bd[1, 1])
 
-        self._discrete = p.action_type == "discrete"
-        if self._discrete:
+        self._discrete, self._setpoint = p.action_type == "discrete", p.control == "setpoint"
+        if self._setpoint:
+            self._init_setpoint_loop(p, model)
+        elif self._discrete:
             self.action_space = spaces.Discrete(int(p.n_discrete_actions))
             self.action_levels = np.linspace(-1.0, 1.0, int(p.n_discrete_actions))
         else:
@@ -203,7 +219,38 @@ class HVACEnv(gym.Env):
         self._level_power_w = None if self.action_levels is None else (self.action_levels * self.max_thermal_power_w).tolist()
         self.observation_space = observation_space(self.temp_bounds_c, len(self.forecast_steps))
         self.feature_names = list(CURRENT_FEATURES) + [f"{name}_{h:g}h" for h in self.forecast_hours for name in FORECAST_FEATURES]
+        self._init_start_days(p)
         self._t = None  # step index; None until reset
+
+    def _init_setpoint_loop(self, p: HVACParams, model: ThermalModel) -> None:
+        # (heating, cooling) setpoint, normalised: -1 is setpoint_range_c's low end, +1 its high end.
+        self.action_space = spaces.Box(-1.0, 1.0, shape=(2,), dtype=np.float32)
+        self.action_levels = None
+        self._inner_step_s = float(p.inner_step_s)
+        self._n_inner = int(round(self.step_minutes * 60.0 / self._inner_step_s))
+        self._inner_ad, inner_bd = inner_matrices(model, self._inner_step_s)
+        self._inner_bd = inner_bd
+        self._inner_bq = np.ascontiguousarray(inner_bd[:, 1])
+        self._kp = float(p.pi_kp_per_k)
+        self._ki_dt = self._kp / float(p.pi_integral_time_s) * self._inner_step_s
+
+    def _init_start_days(self, p: HVACParams) -> None:
+        """``start_days``: the start days (``options["start_day"]`` values) that ``p.split`` allows."""
+        read_days = (self._n_hours - 1) // 24 + 1  # the hourly samples 0 .. n_hours - 1 from the first midnight
+        if self.weather is None:
+            days, wrap = list(range(DAYS_PER_YEAR)), DAYS_PER_YEAR
+        else:
+            first = self.weather["timestamps"][0].date()
+            days = [(self.weather["timestamps"][row].date() - first).days for row in self._csv_start_rows]
+            wrap = None
+        self.start_days = allowed_starts(p.split, days, self.episode_days, read_days, wrap)
+        self._start_day_set = set(self.start_days)
+        if not self.start_days:
+            source = "the generator's year" if self.weather is None else str(self.weather["path"])
+            raise ValueError(
+                f"split={p.split!r} leaves no start day in {source} for an episode of {self.episode_days} days "
+                "(evaluation weeks are every fourth week, see envs.hvac.splits); use split='all' or shorter episodes"
+            )
 
     def _load_weather(self, path) -> dict[str, Any]:
         weather = load_weather_csv(path)
@@ -222,17 +269,22 @@ class HVACEnv(gym.Env):
         t = self._t
         if t is None or t >= self.n_steps:
             raise RuntimeError("HVACEnv.step() called before reset() or after the episode ended; call reset()")
-        if self._discrete:
-            power_w = self._level_power_w[self._discrete_action(action)]
+        if self._setpoint:
+            temp_air_next, temp_mass_next, power_w, energy_kwh = self._setpoint_interval(action, t)
         else:
-            power_w = self._continuous_action(action) * self.max_thermal_power_w
-        temp_air, temp_mass = self._temp_air, self._temp_mass
-        temp_air_next = self._a_aa * temp_air + self._a_am * temp_mass + self._b_aq * power_w + self._drive_air[t]
-        temp_mass_next = self._a_ma * temp_air + self._a_mm * temp_mass + self._b_mq * power_w + self._drive_mass[t]
-        if power_w >= 0.0:
-            energy_kwh = power_w * self._kwh_per_w_step / self._cop_heating[t]
-        else:
-            energy_kwh = -power_w * self._kwh_per_w_step / self._cop_cooling[t]
+            if self._discrete:
+                power_w = self._level_power_w[self._discrete_action(action)]
+            else:
+                power_w = self._continuous_action(action) * self.max_thermal_power_w
+            temp_air, temp_mass = self._temp_air, self._temp_mass
+            temp_air_next = self._a_aa * temp_air + self._a_am * temp_mass + self._b_aq * power_w + self._drive_air[t]
+            temp_mass_next = self._a_ma * temp_air + self._a_mm * temp_mass + self._b_mq * power_w + self._drive_mass[t]
+            if power_w >= 0.0:
+                energy_kwh = power_w * self._kwh_per_w_step / self._cop_heating[t]
+            else:
+                energy_kwh = -power_w * self._kwh_per_w_step / self._cop_cooling[t]
+        if energy_kwh > self._peak_energy_kwh:
+            self._peak_energy_kwh = energy_kwh
         cost = energy_kwh * self._price[t]
         violation = 0.0
         if self._occupied[t]:
@@ -262,6 +314,8 @@ class HVACEnv(gym.Env):
             "discomfort_degree_hours": discomfort,
             "comfort_violation": violation,
         }
+        if self._setpoint:
+            info["heating_setpoint_c"], info["cooling_setpoint_c"] = self._setpoints_c
         truncated = t == self.n_steps
         if truncated:
             info["episode_metrics"] = self._episode_metrics()
@@ -274,13 +328,7 @@ class HVACEnv(gym.Env):
         if options:
             raise ValueError(f"unknown reset options {sorted(options)}; HVACEnv.reset accepts only 'start_day'")
         rng = self.np_random
-        n_days = DAYS_PER_YEAR if self.weather is None else len(self._csv_start_rows)
-        if start_day is None:
-            start_day = int(rng.integers(n_days))
-        elif int(start_day) != start_day or not 0 <= start_day < n_days:
-            where = "day of the generator's 365-day year" if self.weather is None else f"midnight that starts a full episode in {self.weather['path']}"
-            raise ValueError(f"options['start_day'] must be an integer in [0, {n_days}) (the {where}), got {start_day!r}")
-        start_day = int(start_day)
+        start_day = self._start_day(rng, start_day)
         lo, hi = self.comfort_band_c
         self._temp_air = float(rng.uniform(lo - 2.0, hi))
         self._temp_mass = self._temp_air + float(rng.uniform(-1.0, 1.0))
@@ -302,11 +350,39 @@ class HVACEnv(gym.Env):
         self._t = 0
         self._sum_energy_kwh = self._sum_cost = self._sum_discomfort = 0.0
         self._sum_occupied_steps = self._sum_violating_steps = 0
+        self._peak_energy_kwh = 0.0
+        self._integral_heat = self._integral_cool = 0.0  # the setpoint loop's PI integrators
         self._power_w = np.zeros(self.n_steps + 1)  # (T+1,) power applied in the step ending at each index
         observation = self._obs_table[0]
         observation[0] = (self._temp_air - TEMP_OFFSET_C) / TEMP_SCALE_K
         observation[1] = (self._temp_mass - TEMP_OFFSET_C) / TEMP_SCALE_K
         return observation, {}
+
+    def _start_day(self, rng: np.random.Generator, start_day: Any) -> int:
+        """The episode's start day: ``options["start_day"]`` checked against the split, or drawn from it."""
+        if start_day is None:
+            return self.start_days[int(rng.integers(len(self.start_days)))]
+        n_days = DAYS_PER_YEAR if self.weather is None else len(self._csv_start_rows)
+        if int(start_day) != start_day or not 0 <= start_day < n_days:
+            where = "day of the generator's 365-day year" if self.weather is None else f"midnight that starts a full episode in {self.weather['path']}"
+            raise ValueError(f"options['start_day'] must be an integer in [0, {n_days}) (the {where}), got {start_day!r}")
+        if int(start_day) not in self._start_day_set:
+            raise ValueError(
+                f"options['start_day']={start_day} is not a start of split={self.params.split!r} "
+                f"({len(self.start_days)} starts: {self.start_days[:4]}…); see envs.hvac.splits"
+            )
+        return int(start_day)
+
+    def _setpoint_interval(self, action, t: int) -> tuple[float, float, float, float]:
+        """One control interval of the inner PI loop: (air °C, mass °C, mean thermal power W, electricity kWh)."""
+        heat_sp, cool_sp = self._setpoint_action(action)
+        temp_air, temp_mass, self._integral_heat, self._integral_cool, heat_j, cool_j = pi_interval(
+            self._temp_air, self._temp_mass, heat_sp, cool_sp, self._integral_heat, self._integral_cool,
+            self._inner_ad, self._inner_bq, self._inner_drive_air[t], self._inner_drive_mass[t],
+            self.max_thermal_power_w, self._kp, self._ki_dt, self._inner_step_s, self._n_inner,
+        )  # fmt: skip
+        energy_kwh = (heat_j / self._cop_heating[t] + cool_j / self._cop_cooling[t]) / 3.6e6
+        return temp_air, temp_mass, (heat_j - cool_j) / (self.step_minutes * 60.0), energy_kwh
 
     def render(self):
         if self.render_mode is None:
@@ -377,6 +453,9 @@ class HVACEnv(gym.Env):
         drive = self.Bd @ exogenous  # (2, T)
         self._drive_air = drive[0].tolist()
         self._drive_mass = drive[1].tolist()
+        if self._setpoint:  # the same held inputs over one inner step of the PI loop
+            inner_drive = self._inner_bd @ exogenous  # (2, T)
+            self._inner_drive_air, self._inner_drive_mass = inner_drive[0].tolist(), inner_drive[1].tolist()
         self._cop_heating = cop_heating[:n].tolist()
         self._cop_cooling = cop_cooling[:n].tolist()
         self._price = price[:n].tolist()
@@ -419,6 +498,27 @@ class HVACEnv(gym.Env):
             raise self._action_error(action)
         return value
 
+    def setpoint_action(self, heating_c: float, cooling_c: float) -> np.ndarray:
+        """The ``control="setpoint"`` action for setpoints in °C (inside ``setpoint_range_c``)."""
+        lo, hi = self.params.setpoint_range_c
+        return np.array([2.0 * (heating_c - lo) / (hi - lo) - 1.0, 2.0 * (cooling_c - lo) / (hi - lo) - 1.0], dtype=np.float32)
+
+    def _setpoint_action(self, action) -> tuple[float, float]:
+        """(heating, cooling) setpoint in °C of a normalised action; the cooling one at least the heating one."""
+        try:
+            array = np.asarray(action)
+        except Exception:
+            raise self._action_error(action) from None
+        if array.shape != (2,) or array.dtype.kind not in "fiu":
+            raise self._action_error(action)
+        a_heat, a_cool = float(array[0]), float(array[1])
+        if not (-1.0 <= a_heat <= 1.0 and -1.0 <= a_cool <= 1.0):  # also rejects NaN
+            raise self._action_error(action)
+        lo, hi = self.params.setpoint_range_c
+        heat, cool = lo + 0.5 * (a_heat + 1.0) * (hi - lo), lo + 0.5 * (a_cool + 1.0) * (hi - lo)
+        self._setpoints_c = (heat, max(cool, heat))  # a cooling setpoint below the heating one: zero deadband
+        return self._setpoints_c
+
     def _discrete_action(self, action) -> int:
         if type(action) is int or isinstance(action, np.integer):
             index = int(action)
@@ -433,6 +533,12 @@ class HVACEnv(gym.Env):
     def _action_error(self, action) -> ValueError:
         if self._discrete:
             expected = f"an integer in [0, {self.action_space.n}) indexing the power levels {self.action_levels.tolist()}"
+        elif self._setpoint:
+            lo, hi = self.params.setpoint_range_c
+            expected = (
+                f"a float array of shape (2,) in [-1, 1]: the heating and the cooling setpoint, -1 = {lo:g} °C and "
+                f"+1 = {hi:g} °C (env.setpoint_action converts °C); clip or squash the policy's output"
+            )
         else:
             expected = (
                 "a float array of shape (1,) in [-1, 1]: thermal power as a fraction of max_thermal_power_w, "
@@ -447,6 +553,10 @@ class HVACEnv(gym.Env):
             "cost": float(self._sum_cost),
             "discomfort_degree_hours": float(self._sum_discomfort),
             "comfort_violation_fraction": float(self._sum_violating_steps / occupied) if occupied else 0.0,
+            # BOPTEST-style KPIs: energy (above), cost, thermal discomfort, peak electric power (15-min mean).
+            "cost_eur": float(self._sum_cost),
+            "discomfort_Kh": float(self._sum_discomfort),
+            "peak_kw": float(self._peak_energy_kwh / self.step_hours),
         }
 
 

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from envs.hvac.splits import SPLITS
 from envs.hvac.weather import TEMP_OUT_RANGE_C
+
+CONTROLS = ("power", "setpoint")
 
 
 
@@ -52,12 +55,20 @@ class HVACParams:
     seasonal_amplitude_c: float = 9.0
     daily_amplitude_c: float = 4.0
     weather_noise_std_c: float = 2.5
+    # supervisory setpoint control (control="setpoint") and held-out weeks
+    control: str = "power"
+    setpoint_range_c: tuple[float, float] = (12.0, 30.0)
+    inner_step_s: float = 60.0
+    pi_kp_per_k: float = 1.0
+    pi_integral_time_s: float = 1800.0
+    split: str = "all"
 
     def __post_init__(self) -> None:
         _check_choices(self)
         _check_physics(self)
         _check_schedule(self)
         _check_climate(self)
+        _check_control(self)
         lo, hi = (float(v) for v in self.comfort_band_c)
         set_ = object.__setattr__  # frozen: normalise once, here
         set_(self, "comfort_band_c", (lo, hi))
@@ -65,6 +76,7 @@ class HVACParams:
         set_(self, "occupied_hours", tuple(float(h) for h in self.occupied_hours))
         set_(self, "occupied_weekdays", tuple(sorted({int(d) for d in self.occupied_weekdays})))
         set_(self, "tou_prices", tuple(float(p) for p in self.tou_prices))
+        set_(self, "setpoint_range_c", tuple(float(v) for v in self.setpoint_range_c))
 
     @property
     def step_hours(self) -> float:
@@ -162,3 +174,21 @@ def _check_climate(p: HVACParams) -> None:
             f"{p.daily_amplitude_c} daily ± 8 × {p.weather_noise_std_c} noise) leaves {TEMP_OUT_RANGE_C} °C; "
             "use a milder climate or a weather_csv"
         )
+
+
+def _check_control(p: HVACParams) -> None:
+    if p.control not in CONTROLS:
+        raise ValueError(f"control must be 'power' (heat-pump power) or 'setpoint' (heating/cooling setpoints), got {p.control!r}")
+    if p.control == "setpoint" and p.action_type != "continuous":
+        raise ValueError("control='setpoint' takes continuous setpoints in °C; use action_type='continuous'")
+    lo, hi = (float(v) for v in p.setpoint_range_c)
+    if not 0.0 <= lo < hi <= 40.0:
+        raise ValueError(f"setpoint_range_c must be (low, high) in °C with 0 <= low < high <= 40, got {p.setpoint_range_c!r}")
+    step_s = int(p.step_minutes) * 60
+    inner = p.inner_step_s
+    if not (inner > 0 and abs(step_s / inner - round(step_s / inner)) < 1e-9):
+        raise ValueError(f"inner_step_s must divide the {step_s} s control step, e.g. 60; got {inner!r}")
+    if not (np.isfinite(p.pi_kp_per_k) and p.pi_kp_per_k > 0 and np.isfinite(p.pi_integral_time_s) and p.pi_integral_time_s > 0):
+        raise ValueError(f"pi_kp_per_k and pi_integral_time_s must be finite and > 0, got {p.pi_kp_per_k!r}, {p.pi_integral_time_s!r}")
+    if p.split not in SPLITS:
+        raise ValueError(f"split must be 'all', 'train' (weeks without evaluation days) or 'test' (the evaluation weeks), got {p.split!r}")

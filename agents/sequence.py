@@ -1,4 +1,4 @@
-"""Registers ``ppo-seq`` (`agents.sequence_ppo.SequencePPO`) without importing it.
+"""Registers ``ppo-seq``, ``sac-seq`` and ``dqn-seq`` (agents.sequence_ppo, sequence_sac, sequence_dqn) without importing them.
 
 The algorithm module imports torch and SB3; registering from here keeps ``rlkit --help`` (which
 lists every algorithm) free of both. Each entry of the spec imports the module when first used.
@@ -42,3 +42,34 @@ register_algo(
     ),
     replace=True,
 )
+
+
+def _lazy(module: str, name: str) -> Any:
+    """``module.name`` called with the arguments given, the module imported at the first call."""
+
+    def call(*args: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args)
+
+    return call
+
+
+for _name, _module, _summary, _spaces in (
+    ("sac-seq", "agents.sequence_sac", "SAC with a memory: actor and critics over any rlkit sequence encoder "
+     "(--encoder lstm|gru|tcn|transformer; default gru), R2D2-style sequence replay", ("Box",)),
+    ("dqn-seq", "agents.sequence_dqn", "Double DQN with a memory: any rlkit sequence encoder "
+     "(--encoder lstm|gru|tcn|transformer; default gru), R2D2-style sequence replay", ("Discrete",)),
+):  # fmt: skip
+    register_algo(
+        AlgoSpec(
+            name=_name,
+            summary=_summary,
+            action_spaces=_spaces,
+            build=_lazy(_module, "build"),
+            load=_lazy(_module, "load"),
+            saved_spaces=saved_spaces,
+            valid_kwargs=_lazy(_module, "kwargs"),
+            off_policy=True,
+            extra={"class_path": f"{_module}:Sequence{'SAC' if _name == 'sac-seq' else 'DQN'}"},
+        ),
+        replace=True,
+    )

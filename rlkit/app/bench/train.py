@@ -22,9 +22,10 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--suite", choices=["vecenv", "memory"], default="vecenv",
+    parser.add_argument("--suite", choices=["vecenv", "memory", "offpolicy"], default="vecenv",
                         help="vecenv: PPO with the VectorEnv adapter vs DummyVecEnv; memory: sequence PPO per encoder vs "
-                        "sb3-contrib's RecurrentPPO (rlkit.app.bench.train_memory)")  # fmt: skip
+                        "sb3-contrib's RecurrentPPO (rlkit.app.bench.train_memory); offpolicy: sac-seq vs SB3's MLP SAC "
+                        "(rlkit.app.bench.train_offpolicy)")  # fmt: skip
     parser.add_argument("--env", default=None, help="an env id with a batched vector_entry_point; none given: rlkit/GridWorld-v0, or CartPole-v1 with --suite memory")
     parser.add_argument("--n-envs", type=int, nargs="+", default=None, metavar="N", help="env copies stepped together, one table row per setup and N; none given: 16 64, or 8 with --suite memory")
     # None: the value --quick picks, else the full one; a value given wins over --quick.
@@ -36,6 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from rlkit.app.bench.train_memory import add_arguments as add_memory_arguments
 
     add_memory_arguments(parser)
+    from rlkit.app.bench.train_offpolicy import add_arguments as add_offpolicy_arguments
+
+    add_offpolicy_arguments(parser)
 
 
 SETUPS = [
@@ -67,7 +71,14 @@ def run(args: argparse.Namespace) -> int:
 
     from rlkit.app.bench.train_memory import given_memory_options
     from rlkit.app.bench.train_memory import run as run_memory
+    from rlkit.app.bench.train_offpolicy import given_offpolicy_options
+    from rlkit.app.bench.train_offpolicy import run as run_offpolicy
 
+    if args.suite == "offpolicy":  # before the shared defaults below: its own step counts
+        return run_offpolicy(args)
+    offpolicy_options = given_offpolicy_options(args)
+    if offpolicy_options:
+        raise ValueError(f"bench train: {', '.join(offpolicy_options)} apply to --suite offpolicy only; add --suite offpolicy or drop them")
     # Both suites: a value given wins over --quick's.
     args.steps = args.steps if args.steps is not None else 4096 if args.quick else 16_384
     args.repeat = args.repeat if args.repeat is not None else 1 if args.quick else 3

@@ -64,7 +64,7 @@ for _suffix, _kwargs in _GRIDWORLD_VARIANTS.items():
         kwargs=_kwargs,
     )
 
-# --- GroundhogDay (envs/groundhog.py) ----------------------------------------------------------
+# --- GroundhogDay (envs/groundhog/) ------------------------------------------------------------
 
 _GROUNDHOG_BASELINES = {
     "fixed": "envs.groundhog:FixedStrategy",

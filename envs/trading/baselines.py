@@ -78,6 +78,7 @@ TABLE_CAPTION = (
 )
 BASELINE_FACTORIES = {"buy_and_hold": buy_and_hold, "ma_crossover": ma_crossover}
 TABLE_METRICS = ("return", "pnl", "sharpe", "max_drawdown", "costs")
+FINRL_METRICS = ("sharpe", "annual_return", "total_return", "max_drawdown", "turnover", "fees")
 
 
 def baseline_table(
@@ -85,16 +86,18 @@ def baseline_table(
     n_episodes: int = 32,
     seed: int = 0,
     splits: Sequence[str] = ("train", "test"),
+    metrics: Sequence[str] = TABLE_METRICS,
 ) -> dict[tuple[str, str], dict[str, float]]:
     """Mean ``episode_metrics`` of ``random`` and each baseline, per split, over `n_episodes`
-    episodes reset with seeds ``seed .. seed + n_episodes - 1`` (the random policy is seeded too)."""
+    episodes reset with seeds ``seed .. seed + n_episodes - 1`` (the random policy is seeded too):
+    the episodes an agent evaluated with the same env kwargs and seeds meets."""
 
     table = {}
     for name in ("random", *BASELINE_FACTORIES):
         for split in splits:
             env = TradingEnv(**{**(env_kwargs or {}), "split": split})
             policy = RandomPolicy(env, seed=seed) if name == "random" else BASELINE_FACTORIES[name](env)
-            totals = dict.fromkeys(TABLE_METRICS, 0.0)
+            totals = dict.fromkeys(metrics, 0.0)
             for i in range(n_episodes):
                 observation, info = env.reset(seed=seed + i)
                 policy.reset(env, observation, info)
@@ -102,7 +105,7 @@ def baseline_table(
                 while not done:
                     observation, _, terminated, truncated, info = env.step(policy.act(observation, info))
                     done = terminated or truncated
-                for metric in TABLE_METRICS:
+                for metric in metrics:
                     totals[metric] += info["episode_metrics"][metric] / n_episodes
             table[name, split] = totals
     return table
@@ -120,3 +123,28 @@ def format_baseline_table(table: dict[tuple[str, str], dict[str, float]]) -> str
             f"{m['max_drawdown']:.3f} | {m['costs']:.1f} |"
         )
     return "\n".join(lines)
+
+
+HELD_OUT_CAPTION = (
+    "100 held-out synthetic markets: `rlkit/Trading-v0` with `new_market_per_episode=True, split=\"test\"` "
+    "(each episode a new regime-switching market, odd data seeds drawn from reset seeds 1000..1099; training "
+    "markets have even seeds), 252 bars each; mean of FinRL's metrics per episode. Sharpe and annual return "
+    "annualised with 252 bars a year; turnover: traded notional over portfolio value, summed over the episode; "
+    "fees in money (initial cash 10 000)."
+)
+
+
+def held_out_markets_table(n_episodes: int = 100, seed: int = 1000) -> str:
+    """Markdown of FinRL's metrics for ``random`` and each baseline on `n_episodes` held-out markets."""
+    kwargs = {"new_market_per_episode": True}
+    table = baseline_table(kwargs, n_episodes=n_episodes, seed=seed, splits=("test",), metrics=FINRL_METRICS)
+    lines = [
+        "| policy | Sharpe | annual return | total return | max drawdown | turnover | fees |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for (name, _), m in table.items():
+        lines.append(
+            f"| {name} | {m['sharpe']:.2f} | {m['annual_return']:.4f} | {m['total_return']:.4f} | "
+            f"{m['max_drawdown']:.3f} | {m['turnover']:.1f} | {m['fees']:.1f} |"
+        )
+    return "\n".join(lines) + "\n\n" + HELD_OUT_CAPTION + "\n"

@@ -15,7 +15,7 @@ import numpy as np
 from gymnasium import spaces
 
 from envs.signature import env_signature
-from envs.trading.data import build_market, split_bars
+from envs.trading.data import build_market, episode_data_seed, split_bars
 from envs.trading.features import ASSET_FEATURES, OBS_CLIP, market_features
 from envs.trading.kernel import fill_and_mark, scale_box_target
 from envs.trading.params import TradingParams
@@ -95,7 +95,9 @@ class TradingEnv(gym.Env):
     use ``max(V, ruin level)`` (``info["portfolio_value"]`` still shows the marked value).
     On the final step ``info["episode_metrics"]`` holds ``pnl``, ``return`` (log), ``sharpe``
     (annualized, of the per-bar log-returns, risk-free rate 0), ``max_drawdown`` (a fraction),
-    ``costs``, ``fees``, ``slippage``, ``borrow`` and ``final_value``.
+    ``costs``, ``fees``, ``slippage``, ``borrow`` and ``final_value``, and FinRL's
+    ``total_return`` (V_T / V_0 - 1), ``annual_return`` ((V_T / V_0)^(periods_per_year / steps) - 1)
+    and ``turnover`` (traded notional over the portfolio's value at each fill, summed).
 
     ## Rendering
 
@@ -110,6 +112,15 @@ class TradingEnv(gym.Env):
     ``split_date``) and never reads a later bar; ``split="test"`` trades only the rest (its
     observation windows may include the end of the train bars as history, as in live trading);
     ``split="all"`` uses everything. Evaluate on ``split="test"`` for unseen data.
+
+    Walk-forward (``n_folds``, ``fold``): the bars fall into ``n_folds + 1`` consecutive blocks;
+    ``split="train"`` trades block ``fold`` (earlier bars only as look-back history) and
+    ``split="test"`` the next block, reading no bar after it.
+
+    ``new_market_per_episode=True``: every reset draws a new synthetic market (``data_seed`` from the
+    episode's seed, reported in the reset ``info``; even seeds for ``split="train"``, odd for
+    ``"test"``, so training and evaluation never share a market), just long enough for the warm-up
+    and one episode of ``episode_length`` bars. The same reset seed gives the same market.
 
     ## Arguments
 
@@ -129,6 +140,8 @@ class TradingEnv(gym.Env):
     | ``vol_window``, ``ma_window`` | 20, 20 | feature look-backs |
     | ``ruin_fraction`` | 0.01 | termination level, fraction of initial cash |
     | ``flatten_observation`` | False | observe ``(window * D,)``, the rows concatenated oldest first |
+    | ``new_market_per_episode`` | False | a new synthetic market every episode (see Splits) |
+    | ``n_folds``, ``fold`` | None, 0 | walk-forward splits (see Splits) |
 
     ## Baselines
 
@@ -147,6 +160,7 @@ class TradingEnv(gym.Env):
         self.params = p = TradingParams(**kwargs)
         # Market and causal features, once per env: `step` only slices them.
         self.market = build_market(p)
+        self.data_seed = p.data_seed
         self.n_assets = self.market.n_assets
         self._features, first_feature_bar = market_features(self.market, p.vol_window, p.ma_window)
         self.window = p.window
@@ -170,7 +184,7 @@ class TradingEnv(gym.Env):
         self._steps = 0
         self._episode_over = True  # until the first reset
         self._cash = self.initial_cash
-        self._fees = self._slippage_cost = self._borrow_cost = 0.0
+        self._fees = self._slippage_cost = self._borrow_cost = self._turnover = 0.0
 
     def _build_spaces(self, p: TradingParams) -> None:
         self.n_features = self.n_assets * len(ASSET_FEATURES) + self.n_assets + 1
@@ -208,7 +222,7 @@ class TradingEnv(gym.Env):
         target = self._target_weights(action)
         k = self._steps
         bar = self._start_bar + k + 1
-        cash, value, fees, slip, borrow = fill_and_mark(
+        cash, value, fees, slip, borrow, turnover = fill_and_mark(
             self.market.open, self.market.close, bar, self._shares, self._cash, target,
             self.fee_rate, self.slippage, self.borrow_per_bar, self._weights,
             self._obs_rows, self.window + k, self._portfolio_col,
@@ -217,6 +231,7 @@ class TradingEnv(gym.Env):
         self._fees += fees
         self._slippage_cost += slip
         self._borrow_cost += borrow
+        self._turnover += turnover
         self._targets[k] = target
         self._steps = k + 1
         terminated = value <= self.ruin_value
@@ -232,6 +247,10 @@ class TradingEnv(gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
+        if self.params.new_market_per_episode:  # a market of its own, reproducible from the episode's seed
+            self.data_seed = episode_data_seed(self.np_random, self.params.split)
+            self.market = build_market(self.params, self.data_seed)
+            self._features, _ = market_features(self.market, self.params.vol_window, self.params.ma_window)
         span = self.last_bar - self.episode_length - self.first_bar
         self._start_bar = self.first_bar + int(self.np_random.integers(span + 1))
         self._steps = 0
@@ -239,7 +258,7 @@ class TradingEnv(gym.Env):
         self._cash = self.initial_cash
         self._shares[:] = 0.0
         self._weights[:] = 0.0
-        self._fees = self._slippage_cost = self._borrow_cost = 0.0
+        self._fees = self._slippage_cost = self._borrow_cost = self._turnover = 0.0
         self._targets[:] = 0.0
         self._values[:] = 0.0
         self._values[0] = self.initial_cash
@@ -247,7 +266,10 @@ class TradingEnv(gym.Env):
         self._obs_rows[:, : self._portfolio_col] = self._features[first_row_bar : first_row_bar + len(self._obs_rows)]
         self._obs_rows[:, self._portfolio_col :] = 0.0
         self._obs_rows[: self.window, -1] = 1.0  # all cash up to and including the start bar
-        return self._obs_rows[: self.window].reshape(self._observation_shape).copy(), self._info(self.initial_cash)
+        info = self._info(self.initial_cash)
+        if self.params.new_market_per_episode:
+            info["data_seed"] = self.data_seed
+        return self._obs_rows[: self.window].reshape(self._observation_shape).copy(), info
 
     def render(self):
         if self.render_mode == "ansi":
@@ -309,9 +331,14 @@ class TradingEnv(gym.Env):
         std = log_returns.std(ddof=1) if len(log_returns) > 1 else 0.0
         sharpe = float(log_returns.mean() / std * math.sqrt(self.periods_per_year)) if std > 0 else 0.0
         drawdown = 1.0 - values / np.maximum.accumulate(values)
+        growth = values[-1] / values[0]
         return {
             "pnl": float(values[-1] - self.initial_cash),
-            "return": float(math.log(values[-1] / values[0])),
+            "return": float(math.log(growth)),
+            # FinRL's evaluation: total and annualised simple return, Sharpe, max drawdown, turnover, fees.
+            "total_return": float(growth - 1.0),
+            "annual_return": float(growth ** (self.periods_per_year / max(len(log_returns), 1)) - 1.0),
+            "turnover": float(self._turnover),
             "sharpe": sharpe,
             "max_drawdown": float(drawdown.max()),
             "costs": self._fees + self._slippage_cost + self._borrow_cost,

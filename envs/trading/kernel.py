@@ -26,7 +26,8 @@ def fill_and_mark(
     """Rebalance to `target` weights at the open of `bar`, then mark the portfolio at its close.
 
     Updates `shares`, `weights` and the portfolio columns of `obs_rows[row]` in place; returns
-    (cash, value, fees, slippage cost, borrow cost). Written out in plain scalar arithmetic —
+    (cash, value, fees, slippage cost, borrow cost, turnover) where turnover is the traded notional at
+    the open over the portfolio's value there. Written out in plain scalar arithmetic —
     `reference_step` in the tests recomputes it by hand.
     """
     n_assets = shares.shape[0]
@@ -36,6 +37,7 @@ def fill_and_mark(
     fees = 0.0
     slip = 0.0
     borrow = 0.0
+    traded_value = 0.0
     for i in range(n_assets):
         price = open_[bar, i]
         new_shares = target[i] * value_at_open / price
@@ -45,6 +47,7 @@ def fill_and_mark(
             cash -= traded * fill_price
             slip += abs(traded) * price * slippage
             fees += abs(traded) * fill_price * fee_rate
+            traded_value += abs(traded) * price
         shares[i] = new_shares
         if new_shares < 0.0:
             borrow += -new_shares * price * borrow_per_bar
@@ -57,4 +60,5 @@ def fill_and_mark(
         weights[i] = shares[i] * close[bar, i] / denominator
         obs_rows[row, col + i] = min(max(weights[i], -10.0), 10.0)
     obs_rows[row, col + n_assets] = min(max(cash / denominator, -10.0), 10.0)
-    return cash, value, fees, slip, borrow
+    turnover = traded_value / value_at_open if value_at_open > 0.0 else 0.0
+    return cash, value, fees, slip, borrow, turnover

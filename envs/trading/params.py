@@ -42,6 +42,10 @@ class TradingParams:
     ma_window: int = 20
     ruin_fraction: float = 0.01
     flatten_observation: bool = False
+    # markets the agent has not seen
+    new_market_per_episode: bool = False
+    n_folds: int | None = None
+    fold: int = 0
 
     def __post_init__(self) -> None:
         if self.action_type not in ("discrete", "continuous"):
@@ -59,6 +63,7 @@ class TradingParams:
                 f"{self.initial_cash}, {self.ruin_fraction}, {self.periods_per_year}"
             )
         self._check_one_market()
+        self._check_unseen_markets()
 
     @property
     def synthetic(self) -> dict[str, int | float | None]:
@@ -76,3 +81,22 @@ class TradingParams:
                 )
         if self.data is not None and not isinstance(self.data, MarketData):
             raise ValueError(f"data must be an envs.trading.MarketData, got {type(self.data).__name__}")
+
+    def _check_unseen_markets(self) -> None:
+        if self.new_market_per_episode:
+            fixed = {"data": self.data is not None, "csv_path": self.csv_path is not None,
+                     "data_seed": self.data_seed is not None, "split_date": self.split_date is not None}  # fmt: skip
+            if any(fixed.values()) or self.episode_length is None or self.n_folds is not None:
+                raise ValueError(
+                    "new_market_per_episode=True draws a synthetic market (its data_seed from the episode's seed) "
+                    "for every episode of episode_length bars; it takes no data, csv_path, data_seed, split_date, "
+                    f"n_folds or episode_length=None, got {[k for k, v in fixed.items() if v]}, "
+                    f"episode_length={self.episode_length}, n_folds={self.n_folds}"
+                )
+        if self.n_folds is not None:
+            if int(self.n_folds) != self.n_folds or self.n_folds < 1 or not 0 <= self.fold < self.n_folds:
+                raise ValueError(f"walk-forward needs an integer n_folds >= 1 and 0 <= fold < n_folds, got {self.n_folds}, {self.fold}")
+            if self.split == "all" or self.split_date is not None:
+                raise ValueError("n_folds (walk-forward) takes split='train' or 'test' and no split_date")
+        elif self.fold != 0:
+            raise ValueError(f"fold={self.fold} needs n_folds (walk-forward splits)")

@@ -71,31 +71,15 @@ def test_sb3_check_env(env_id):
     np.testing.assert_array_equal(flat.step(action)[0].reshape(sequence_obs.shape), sequence.step(action)[0])
 
 
-def _rollout(env, seed, n_steps, action_seed=0, actions=None):
-    """Obs, rewards and infos of an episode; random actions (seeded) unless `actions` are given."""
-    observation, info = env.reset(seed=seed)
-    env.action_space.seed(action_seed)
-    observations, rewards, infos = [observation], [], [info]
-    for k in range(n_steps):
-        action = env.action_space.sample() if actions is None else actions[k]
-        observation, reward, terminated, truncated, info = env.step(action)
-        observations.append(observation)
-        rewards.append(reward)
-        infos.append(info)
-        if terminated or truncated:
-            break
-    return np.array(observations), np.array(rewards), infos
-
-
 @pytest.mark.parametrize("env_id", TRADING_IDS)
-def test_same_seed_same_trajectory(env_id):
-    obs_a, rew_a, info_a = _rollout(gym.make(env_id), seed=7, n_steps=300)
-    obs_b, rew_b, info_b = _rollout(gym.make(env_id), seed=7, n_steps=300)
+def test_same_seed_same_trajectory(env_id, rollout):
+    obs_a, rew_a, info_a = rollout(gym.make(env_id), seed=7, n_steps=300)
+    obs_b, rew_b, info_b = rollout(gym.make(env_id), seed=7, n_steps=300)
     np.testing.assert_array_equal(obs_a, obs_b)
     np.testing.assert_array_equal(rew_a, rew_b)
     assert [i["portfolio_value"] for i in info_a] == [i["portfolio_value"] for i in info_b]
     assert info_a[-1]["episode_metrics"] == info_b[-1]["episode_metrics"]
-    obs_c, _, _ = _rollout(gym.make(env_id), seed=8, n_steps=5)
+    obs_c, _, _ = rollout(gym.make(env_id), seed=8, n_steps=5)
     assert not np.array_equal(obs_a[:6], obs_c)  # another seed starts elsewhere
 
 
@@ -116,48 +100,32 @@ def test_start_offsets_are_seeded_random_and_inside_the_split():
 # --- timing: no look-ahead ---------------------------------------------------------------------
 
 
-def _perturb_after(market: MarketData, bar: int, seed: int = 1) -> MarketData:
-    """A copy whose bars after `bar` all differ (open/high/low/close/volume), still valid bars."""
-    rng = np.random.default_rng(seed)
-    n, n_assets = market.close.shape
-    scale = np.exp(rng.normal(0.0, 0.05, size=(n, n_assets)))
-    scale[: bar + 1] = 1.0
-    open_ = market.open * scale
-    close = market.close * scale
-    close[bar + 1 :] *= np.exp(rng.normal(0.0, 0.02, size=(n - bar - 1, n_assets)))
-    widen = np.where(np.arange(n)[:, None] > bar, 1.001, 1.0)
-    high = np.maximum(np.maximum(open_, close), market.high * scale) * widen
-    low = np.minimum(np.minimum(open_, close), market.low * scale) / widen
-    volume = market.volume.copy()
-    volume[bar + 1 :] *= 3.0
-    changed = market.replace_prices(open=open_, high=high, low=low, close=close, volume=volume)
-    for column in ("open", "high", "low", "close", "volume"):
-        assert np.all(getattr(changed, column)[bar + 1 :] != getattr(market, column)[bar + 1 :])
-        np.testing.assert_array_equal(getattr(changed, column)[: bar + 1], getattr(market, column)[: bar + 1])
-    return changed
-
-
 @pytest.mark.parametrize(
     "kwargs",
-    [{}, {"action_type": "continuous", "n_assets": 3}],
-    ids=["discrete", "continuous-3-assets"],
+    [
+        {},
+        {"action_type": "continuous", "n_assets": 3},
+        {"n_folds": 3, "fold": 1, "split": "train"},
+        {"n_folds": 3, "fold": 1, "split": "test"},
+    ],
+    ids=["discrete", "continuous-3-assets", "walk-forward-train", "walk-forward-test"],
 )
-def test_no_look_ahead(kwargs):
+def test_no_look_ahead(kwargs, rollout, perturb_after):
     kwargs = dict(kwargs)  # the parameter is shared between runs; do not pop from it
     market = synthetic_market(n_bars=800, n_assets=kwargs.pop("n_assets", 1), seed=5)
     env = TradingEnv(data=market, episode_length=60, **kwargs)
     env.reset(seed=11)
     start = env.bar_index
     t = 25  # change every bar after the one observed at step t
-    changed = TradingEnv(data=_perturb_after(market, start + t), episode_length=60, **kwargs)
+    changed = TradingEnv(data=perturb_after(market, start + t), episode_length=60, **kwargs)
     # Never flat, so that every reward depends on its bar.
     rng = np.random.default_rng(3)
     if env.action_type == "discrete":
         actions = rng.choice([0, 2], size=60)
     else:
         actions = rng.uniform(0.2, 1.0, size=(60, env.n_assets)).astype(np.float32) * rng.choice([-1, 1], (60, 1))
-    obs_a, rew_a, _ = _rollout(env, seed=11, n_steps=60, actions=actions)
-    obs_b, rew_b, _ = _rollout(changed, seed=11, n_steps=60, actions=actions)
+    obs_a, rew_a, _ = rollout(env, seed=11, n_steps=60, actions=actions)
+    obs_b, rew_b, _ = rollout(changed, seed=11, n_steps=60, actions=actions)
     assert changed.bar_index - len(rew_b) == start
     np.testing.assert_array_equal(obs_a[: t + 1], obs_b[: t + 1])  # obs_0 .. obs_t
     np.testing.assert_array_equal(rew_a[:t], rew_b[:t])  # r_1 .. r_t
@@ -364,17 +332,17 @@ def test_observation_layout_rows_and_portfolio_columns():
 
 
 @pytest.mark.parametrize("split_kwargs", [{"test_fraction": 0.25}, {"split_date": "2002-06-03"}])
-def test_train_episodes_never_read_test_bars(split_kwargs):
+def test_train_episodes_never_read_test_bars(split_kwargs, rollout, perturb_after):
     market = synthetic_market(n_bars=1000, seed=2)
     train = TradingEnv(data=market, split="train", episode_length=100, **split_kwargs)
     cut = train.test_start_bar
     assert market.dates[cut] >= np.datetime64(split_kwargs.get("split_date", "1900-01-01"))
     assert market.dates[cut - 1] < np.datetime64(split_kwargs.get("split_date", "2100-01-01"))
-    poisoned = TradingEnv(data=_perturb_after(market, cut - 1), split="train", episode_length=100, **split_kwargs)
+    poisoned = TradingEnv(data=perturb_after(market, cut - 1), split="train", episode_length=100, **split_kwargs)
     test = TradingEnv(data=market, split="test", episode_length=100, **split_kwargs)
     for seed in range(25):
-        obs_a, rew_a, _ = _rollout(train, seed, 100, action_seed=seed)
-        obs_b, rew_b, _ = _rollout(poisoned, seed, 100, action_seed=seed)
+        obs_a, rew_a, _ = rollout(train, seed, 100, action_seed=seed)
+        obs_b, rew_b, _ = rollout(poisoned, seed, 100, action_seed=seed)
         np.testing.assert_array_equal(obs_a, obs_b)
         np.testing.assert_array_equal(rew_a, rew_b)
         assert train.bar_index <= cut - 1
@@ -383,9 +351,9 @@ def test_train_episodes_never_read_test_bars(split_kwargs):
     assert train.test_start_bar == test.test_start_bar
     # An episode that runs to the last train bar: the boundary is where a one-bar leak would show.
     whole = dict(split="train", episode_length=None, **split_kwargs)
-    obs_a, rew_a, _ = _rollout(TradingEnv(data=market, **whole), 0, 10_000, actions=[2, 0] * 5000)
-    obs_b, rew_b, _ = _rollout(
-        TradingEnv(data=_perturb_after(market, cut - 1), **whole), 0, 10_000, actions=[2, 0] * 5000
+    obs_a, rew_a, _ = rollout(TradingEnv(data=market, **whole), 0, 10_000, actions=[2, 0] * 5000)
+    obs_b, rew_b, _ = rollout(
+        TradingEnv(data=perturb_after(market, cut - 1), **whole), 0, 10_000, actions=[2, 0] * 5000
     )
     np.testing.assert_array_equal(obs_a, obs_b)
     np.testing.assert_array_equal(rew_a, rew_b)
@@ -497,7 +465,7 @@ def test_csv_loader_rejects_malformed_files(tmp_path, lines, message):
         TradingEnv(csv_path=path, window=2, episode_length=1, split="all", vol_window=2, ma_window=1)
 
 
-def test_multi_asset_csv_needs_identical_dates(tmp_path):
+def test_multi_asset_csv_needs_identical_dates(tmp_path, rollout):
     a = _write(tmp_path, [CSV_HEADER, *CSV_ROWS], "a.csv")
     b = _write(tmp_path, [CSV_HEADER, *CSV_ROWS[:3], CSV_ROWS[3].replace("01-07", "01-08")], "b.csv")
     with pytest.raises(ValueError, match=r"b.csv: dates differ from .*a.csv from row 3"):
@@ -510,7 +478,7 @@ def test_multi_asset_csv_needs_identical_dates(tmp_path):
     env = TradingEnv(csv_path=paths, action_type="continuous", episode_length=50)
     assert env.market.names == ("asset0", "asset1")
     np.testing.assert_array_equal(env.market.close, synthetic.close)
-    _rollout(env, seed=0, n_steps=50)
+    rollout(env, seed=0, n_steps=50)
 
 
 def test_market_data_rejects_bad_arrays():

@@ -1,4 +1,4 @@
-"""Argument checks shared by the envs: one-line errors that name the argument and what would be right."""
+"""Checks shared by the envs: one-line errors that name the argument (or action) and what would be right."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import numpy as np
+from gymnasium import spaces
 
 
 def short(value: Any) -> str:
@@ -30,3 +31,24 @@ def check_float(env: str, name: str, value: Any, what: str) -> float:
     if not number or not math.isfinite(value):
         raise ValueError(f"{env}: {name}={value!r} is not a finite number; it is {what}")
     return float(value)
+
+
+def in_discrete_space(action: Any, space: spaces.Discrete) -> bool:
+    """Whether `action` is an action of the ``Discrete`` `space`: the one rule of every rlkit env.
+
+    The rule is Gymnasium's ``space.contains(action)`` (a Python int, a NumPy integer scalar or a 0-d
+    integer array, inside the space) with bools refused: ``contains`` refuses ``np.bool_`` and bool
+    arrays (their dtype is not an integer) but lets Python's ``True``/``False`` through only because
+    ``bool`` subclasses ``int``, so both kinds of bool are refused here alike. The plain-int case is
+    checked first without ``contains`` (it is what SB3's wrappers and most loops pass).
+    """
+    if type(action) is int:  # not a bool: type(True) is bool
+        return bool(space.start <= action < space.start + space.n)
+    return not isinstance(action, (bool, np.bool_)) and bool(space.contains(action))
+
+
+def discrete_action(env: str, action: Any, space: spaces.Discrete, expected: str) -> int:
+    """`action` as an int if :func:`in_discrete_space`, else a ``ValueError`` naming the space and `expected`."""
+    if not in_discrete_space(action, space):
+        raise ValueError(f"{env}: action {short(action)} is not in the action space {space}; expected {expected}")
+    return int(action)

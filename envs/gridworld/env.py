@@ -30,7 +30,8 @@ Description:
 
 Action Space:
     ``Discrete(4)``: 0 up, 1 right, 2 down, 3 left (clockwise, so a slip turns by ±1).
-    An action outside the space raises a ``ValueError`` naming the space.
+    An action outside the space raises a ``ValueError`` naming the space; the space is Gymnasium's
+    ``Discrete.contains`` with bools refused (``envs._checks.in_discrete_space``, the rule of every env).
 
 Observation Space (``observation=`` argument; each a single ``Box`` or ``Discrete``):
     * ``"onehot"`` (default): ``Box(0, 1, (H*W,), float32)``, the one-hot of the agent's cell
@@ -79,7 +80,6 @@ Randomness:
 
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 import gymnasium as gym
@@ -87,12 +87,13 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.error import ResetNeeded
 
-from envs._checks import short
+from envs._checks import discrete_action
 from envs.gridworld.dynamics import TWO_POW_M53, transition_tables
 from envs.gridworld.observations import Observer
 from envs.gridworld.params import RENDER_MODES, GridWorldParams
 from envs.gridworld.render import ACTION_NAMES, RENDER_TILE, render_rgb, render_text
 
+_EXPECTED_ACTION = "an integer 0..3 (0 up, 1 right, 2 down, 3 left), not a bool"
 NO_RENDER_MODE = 'GridWorld: render() called without a render mode; make it with render_mode="ansi" or "rgb_array"'
 
 
@@ -169,15 +170,7 @@ class GridWorldEnv(gym.Env):
         self._rng_state: int | None = None  # splitmix64 state, see the module docstring
 
     def step(self, action: int) -> tuple[Any, float, bool, bool, dict]:
-        try:
-            a = operator.index(action)
-        except TypeError:
-            a = -1
-        if not 0 <= a < 4:
-            raise ValueError(
-                f"GridWorld: action {short(action)} is not in the action space {self.action_space}; "
-                "expected an integer 0..3 (0 up, 1 right, 2 down, 3 left)"
-            )
+        a = discrete_action("GridWorld", action, self.action_space, _EXPECTED_ACTION)
         if self._cell < 0:
             raise ResetNeeded("GridWorld: call reset() before step()")
         if self._done:

@@ -44,7 +44,9 @@ exploit late.
 ``Discrete(n_places * n_behaviours)``: action ``a`` means go to place ``a // n_behaviours`` and do
 behaviour ``a % n_behaviours`` (``PLACES``, ``BEHAVIOURS`` give their names). Every action in the
 space is allowed; ``info["action_mask"]`` (``int8``, 1 = possible) marks the impossible pairs. An
-action outside the space (a float, a negative or too-large int) raises ``ValueError``.
+action outside the space (a float, a bool, a negative or too-large int) raises ``ValueError``: the space
+is Gymnasium's ``Discrete.contains`` with bools refused (``envs._checks.in_discrete_space``, the rule
+of every env).
 
 ## Observation Space
 
@@ -115,13 +117,13 @@ approach ``bayes``. Their scores are in ``experiments/results/groundhog_baseline
 
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from envs._checks import discrete_action
 from envs.groundhog.params import RENDER_MODES, GroundhogDayParams
 from envs.groundhog.render import render_text, render_timeline
 from envs.groundhog.world import (
@@ -173,15 +175,8 @@ class GroundhogDayEnv(gym.Env):
         self._over = False
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
-        try:
-            a = _as_index(action)
-        except TypeError:
-            a = -1
-        if not 0 <= a < self.action_space.n:
-            raise ValueError(
-                f"GroundhogDay: action {action!r} is outside the action space {self.action_space}; expected an "
-                f"int in [0, {self.action_space.n}) = place * {self.n_behaviours} + behaviour"
-            )
+        expected = f"an int in [0, {self.action_space.n}) = place * {self.n_behaviours} + behaviour, not a bool"
+        a = discrete_action("GroundhogDay", action, self.action_space, expected)
         if self.preferences is None or self._over:
             raise RuntimeError("GroundhogDay: call reset() before step() (and after the episode has ended)")
         t, loop = self._slot, self._loop
@@ -347,10 +342,3 @@ def _reset_options(options: dict | None) -> tuple[int | None, bool]:
         raise ValueError(f"GroundhogDay: reset option task_id={task_id!r} must be an int >= 0")
     return (None if task_id is None else int(task_id)), new_task
 
-
-def _as_index(action: Any) -> int:
-    # Ints, NumPy integer scalars and 0-d integer arrays (what SB3 and vector envs pass); `operator.index`
-    # refuses floats, which the Discrete space does not contain either.
-    if isinstance(action, (bool, np.bool_)):
-        raise TypeError("bool is not an action")
-    return operator.index(action)

@@ -15,6 +15,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from envs._checks import in_discrete_space
 from envs.hvac.observation import (
     CURRENT_FEATURES,
     FORECAST_FEATURES,
@@ -520,15 +521,9 @@ class HVACEnv(gym.Env):
         return self._setpoints_c
 
     def _discrete_action(self, action) -> int:
-        if type(action) is int or isinstance(action, np.integer):
-            index = int(action)
-        elif isinstance(action, np.ndarray) and action.shape == () and action.dtype.kind in "iu":
-            index = int(action)
-        else:
+        if not in_discrete_space(action, self.action_space):  # the rule of every env: no bools
             raise self._action_error(action)
-        if not 0 <= index < self.action_space.n:
-            raise self._action_error(action)
-        return index
+        return int(action)
 
     def _action_error(self, action) -> ValueError:
         if self._discrete:

@@ -14,6 +14,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from envs._checks import in_discrete_space
 from envs.signature import env_signature
 from envs.trading.data import build_market, episode_data_seed, split_bars
 from envs.trading.features import ASSET_FEATURES, OBS_CLIP, market_features
@@ -285,9 +286,7 @@ class TradingEnv(gym.Env):
 
     def _target_weights(self, action) -> np.ndarray:
         if isinstance(self.action_space, spaces.Discrete):
-            if type(action) is int and 0 <= action < self.action_space.n:  # the common case, fast
-                return self._discrete_table[action]
-            if not self.action_space.contains(action):
+            if not in_discrete_space(action, self.action_space):  # the rule of every env: no bools
                 raise self._action_error(action)
             return self._discrete_table[int(action)]
         if isinstance(self.action_space, spaces.MultiDiscrete):

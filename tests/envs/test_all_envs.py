@@ -144,3 +144,22 @@ def test_random_baseline_is_seeded(env_id):
 
     np.testing.assert_array_equal(returns(1), returns(1))
     assert not np.array_equal(returns(1), returns(2))
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_discrete_actions_follow_one_rule_bools_refused(env_id):
+    """Every Discrete env takes what ``Discrete.contains`` takes (ints, NumPy integer scalars, 0-d integer
+    arrays), except bools: ``True`` is refused like ``np.bool_(True)`` (``envs._checks.in_discrete_space``)."""
+    env = gym.make(env_id)
+    if not isinstance(env.action_space, spaces.Discrete):
+        pytest.skip(f"{env_id} has a {type(env.action_space).__name__} action space")
+    env.reset(seed=0)
+    for bad in (True, False, np.bool_(True), np.array(True)):
+        with pytest.raises(ValueError) as excinfo:
+            env.step(bad)
+        assert str(env.action_space) in str(excinfo.value), excinfo.value
+    for good in (0, np.int64(0), np.int32(0), np.uint8(0), np.array(0)):
+        assert env.action_space.contains(good)
+        _, _, terminated, truncated, _ = env.step(good)
+        if terminated or truncated:
+            env.reset()

@@ -55,9 +55,11 @@ def _run_all():
 
 # "groundhog-tuned": the same env as "groundhog" with the hyperparameters tuned on it afterwards (MLP and LSTM);
 # "groundhog-easy-long": "groundhog-easy"'s LSTM and MLP given 10x the steps.
-ENV_ORDER = ("groundhog", "groundhog-tuned", "groundhog-easy", "groundhog-easy-long", "partialview", "minigrid")
-AGENT_ORDER = ("mlp", "lstm", "gru", "tcn", "transformer")
-AGENT_LABEL = {"mlp": "MLP-PPO (SB3)", "lstm": "ppo-seq LSTM", "gru": "ppo-seq GRU", "tcn": "ppo-seq TCN", "transformer": "ppo-seq Transformer"}
+ENV_ORDER = ("groundhog", "groundhog-tuned", "groundhog-easy", "groundhog-easy-long", "partialview", "minigrid",
+             "pendulum-po", "pendulum-po-noisy", "hvac-po", "groundhog-easy-dqn")  # the last four: offpolicy.yaml
+AGENT_ORDER = ("mlp", "lstm", "gru", "tcn", "transformer", "sac", "sac-gru", "dqn-gru")
+AGENT_LABEL = {"mlp": "MLP-PPO (SB3)", "lstm": "ppo-seq LSTM", "gru": "ppo-seq GRU", "tcn": "ppo-seq TCN", "transformer": "ppo-seq Transformer",
+               "sac": "MLP-SAC (SB3)", "sac-gru": "sac-seq GRU", "dqn-gru": "dqn-seq GRU"}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -65,7 +67,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 1), help="runs in parallel (default: cores - 1)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds of every config (default: 0 1 2)")
     parser.add_argument("--only", action="append", default=None, metavar="GLOB", help="config stems to run, e.g. 'groundhog_*' (default: all)")
-    parser.add_argument("--out", default=str(HERE / "results"), metavar="DIR", help="where results go (default: %(default)s)")
+    parser.add_argument("--benchmark", default=str(HERE / "benchmark.yaml"), metavar="YAML",
+                        help="the benchmark file (default: %(default)s; the off-policy section: offpolicy.yaml)")  # fmt: skip
+    parser.add_argument("--out", default=None, metavar="DIR",
+                        help=f"where results go (default: {HERE / 'results'}, or results/<stem> for another --benchmark)")  # fmt: skip
     parser.add_argument("--logdir", default="runs/memory", metavar="DIR", help="run directories go under DIR/<config>/ (default: %(default)s)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a field of every config")
     parser.add_argument("--max-minutes", type=float, default=30.0, help="stop a run at its next evaluation after this many minutes")
@@ -80,6 +85,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.add and not args.collect:
         parser.error("--add merges collected runs into results.json; it works with --collect DIR only")
+    global BENCHMARK
+    BENCHMARK = Path(args.benchmark)
+    if not BENCHMARK.is_file():
+        parser.error(f"--benchmark {args.benchmark}: no such file")
+    if args.readme and BENCHMARK.resolve() != (HERE / "benchmark.yaml"):
+        parser.error("--readme fills README.md's block from benchmark.yaml's results; another --benchmark's table is its --out/table.md")
+    if args.out is None:
+        args.out = str(HERE / "results" if BENCHMARK.resolve() == (HERE / "benchmark.yaml") else HERE / "results" / BENCHMARK.stem)
     return args
 
 

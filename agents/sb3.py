@@ -9,13 +9,18 @@ Thin on purpose: SB3 does the learning. rlkit adds three things when it builds a
   (``rlkit.nn.sb3.EncoderExtractor``); unset keeps SB3's default extractor;
 * Zoo-style config values: ``lin_<x>`` schedules, ``train_freq: [4, step]``, and
   ``action_noise: {type: normal|ornstein-uhlenbeck, sigma: 0.1}``.
+
+``rlkit --help`` imports this module (it registers the algorithms' names), so NumPy, Gymnasium,
+torch, SB3 and ``rlkit.nn`` are imported inside the functions that use them, not at the top.
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.util
 import inspect
+import zipfile
 from functools import partial
 from typing import Any
 
@@ -134,8 +139,6 @@ def build(name: str, class_path: str, config: Any, env: Any, rollout_buffer_clas
     valid = valid_kwargs(class_path)
     unknown = [key for key in config.algo_kwargs if key not in valid]
     if unknown:
-        import difflib
-
         close = difflib.get_close_matches(unknown[0], valid, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         raise ValueError(
@@ -174,8 +177,6 @@ def load(class_path: str, path: Any, env: Any = None, device: str = "auto") -> A
 
 def saved_spaces(path: Any) -> tuple[Any, Any]:
     """Observation and action space stored in an SB3 zip, read without loading the weights."""
-    import zipfile
-
     from stable_baselines3.common.save_util import json_to_data
 
     with zipfile.ZipFile(path) as archive:

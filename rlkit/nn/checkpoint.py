@@ -20,6 +20,7 @@ from typing import Any, Mapping
 
 import torch
 
+from rlkit import __version__
 from rlkit.nn.encoders import Encoder
 from rlkit.nn.registry import make_encoder
 from rlkit.nn.spaces import describe_space, space_from_dict, space_to_dict
@@ -50,8 +51,6 @@ def save_encoder(encoder: Encoder, path: str | os.PathLike, **metadata: Any) -> 
 
     Returns the path. ``metadata`` must be plain values (e.g. ``dataset="runs/x.npz", epochs=10``).
     """
-    from rlkit import __version__
-
     if not isinstance(encoder, Encoder):
         raise ValueError(
             f"got a {type(encoder).__name__}; save_encoder takes an encoder made by rlkit.nn.make_encoder "

@@ -33,6 +33,7 @@ def best_time(fn: Callable[[], object], repeat: int = 5, number: int = 1, min_ti
 
 def print_table(title: str, header: list[str], rows: list[list[object]]) -> None:
     """Print a table with rich (aligned, readable in a terminal and when piped to a file)."""
+    # Here, not at the top: `rlkit --help` imports this package (through the benchmarks' options).
     from rich.console import Console
     from rich.table import Table
 

@@ -43,6 +43,7 @@ def _parse_sizes(text: str) -> list[tuple[int, int]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Here, not at the top: `rlkit --help` imports this module for its options.
     import numpy as np
     import torch as th
     from gymnasium import spaces

@@ -37,39 +37,22 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+import torch
+from stable_baselines3 import PPO
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.utils import set_random_seed
+
+from agents.sequence_ppo import SequencePPO
+from rlkit.app.bench import print_table
+from rlkit.app.bench.train import MEMORY_DEFAULTS
+from rlkit.checkpoints import capture_rng, preserved_rng, restore_rng
+
+try:
+    from sb3_contrib import RecurrentPPO  # the reference; in the bench extra
+except ImportError:
+    RecurrentPPO = None
 
 REFERENCE = "RecurrentPPO (sb3-contrib)"
-ENCODERS = ("lstm", "gru", "tcn", "transformer")
-
-
-# dest -> default of the memory suite's own options. They default to None on the command line, so that
-# `--suite vecenv` can refuse one that was given instead of ignoring it.
-MEMORY_DEFAULTS: dict[str, Any] = {"width": 64, "threads": 1, "transformer_layers": 1, "transformer_ff": 0, "bptt_len": 32,
-                                   "encoders": list(ENCODERS), "compiled": ["transformer"]}
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of the memory suite (``--env``, ``--n-envs``, ``--steps``, ``--repeat``, ``--seed`` are shared)."""
-    d = MEMORY_DEFAULTS
-    parser.add_argument("--width", type=int, default=None, metavar="N", help=f"memory suite: hidden width of every network (default: {d['width']})")
-    parser.add_argument("--threads", type=int, default=None, metavar="N", help=f"memory suite: torch CPU threads (default: {d['threads']})")
-    parser.add_argument("--transformer-layers", type=int, default=None, metavar="N",
-                        help=f"memory suite: Transformer blocks (default: {d['transformer_layers']})")  # fmt: skip
-    parser.add_argument("--transformer-ff", type=int, default=None, metavar="N",
-                        help="memory suite: the Transformer blocks' feed-forward width; 0: 4 x --width, the Transformer's usual "
-                             f"(default: {d['transformer_ff']})")  # fmt: skip
-    parser.add_argument("--bptt-len", type=int, default=None, metavar="N",
-                        help=f"memory suite: sequence PPO's truncated-BPTT length (default: {d['bptt_len']})")  # fmt: skip
-    parser.add_argument("--encoders", nargs="+", default=None, choices=ENCODERS, metavar="NAME",
-                        help=f"memory suite: sequence PPO encoders to time (default: {' '.join(d['encoders'])})")  # fmt: skip
-    parser.add_argument("--compiled", nargs="*", default=None, choices=ENCODERS, metavar="NAME",
-                        help="memory suite: encoders also timed with the policy under torch.compile (policy kwarg torch_compile; "
-                             f"its compilation is in the untimed warm-up; none: --compiled alone) (default: {' '.join(d['compiled'])})")  # fmt: skip
-
-
-def given_memory_options(args: argparse.Namespace) -> list[str]:
-    """The memory suite's options that the command line set (``--width``, …)."""
-    return ["--" + dest.replace("_", "-") for dest in MEMORY_DEFAULTS if getattr(args, dest, None) is not None]
 
 
 def _common(width: int) -> dict[str, Any]:
@@ -82,20 +65,14 @@ def build_models(env_id: str, n_envs: int, width: int, seed: int, encoders: tupl
     """The agents of the comparison, label -> model, each on its own ``DummyVecEnv`` of `env_id` (every env
     wrapped by `wrapper_class` if given); the encoders in `compiled` a second time, their policies under
     ``torch.compile``; RecurrentPPO unless not `reference`, SB3's MLP PPO unless not `mlp`."""
-    from stable_baselines3 import PPO
-    from stable_baselines3.common.env_util import make_vec_env
-
-    from agents.sequence_ppo import SequencePPO
 
     def env():
         return make_vec_env(env_id, n_envs=n_envs, seed=seed, wrapper_class=wrapper_class)
 
     models: dict[str, Any] = {}
     if reference:
-        try:
-            from sb3_contrib import RecurrentPPO
-        except ImportError:
-            raise ValueError("bench train --suite memory: sb3-contrib is not installed; pip install 'rlkit[bench]' (or sb3-contrib)") from None
+        if RecurrentPPO is None:
+            raise ValueError("bench train --suite memory: sb3-contrib is not installed; pip install 'rlkit[bench]' (or sb3-contrib)")
         models[REFERENCE] = RecurrentPPO(
             "MlpLstmPolicy", env(), seed=seed, device="cpu", policy_kwargs=dict(lstm_hidden_size=width, net_arch=[width]), **_common(width)
         )
@@ -129,19 +106,12 @@ class OwnGlobalRNG:
     depend on the other rows."""
 
     def __init__(self, seed: int):
-        # here, not at the top: `rlkit --help` imports this module and must stay fast
-        from stable_baselines3.common.utils import set_random_seed
-
-        from rlkit.checkpoints import capture_rng, preserved_rng
-
         with preserved_rng():
             set_random_seed(seed)
             self.state = capture_rng()
 
     @contextlib.contextmanager
     def active(self) -> Iterator[None]:
-        from rlkit.checkpoints import capture_rng, preserved_rng, restore_rng
-
         with preserved_rng():
             restore_rng(self.state)
             try:
@@ -185,10 +155,6 @@ def table_rows(best: dict[str, float], best_cpu: dict[str, float], steps: int, r
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
-
-    from rlkit.app.bench import print_table
-
     for dest, default in MEMORY_DEFAULTS.items():
         if getattr(args, dest, None) is None:
             setattr(args, dest, default)

@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from rlkit.app.bench import print_table
-    from rlkit.app.bench.train_memory import MEMORY_DEFAULTS, given_memory_options
+    from rlkit.app.bench.train import MEMORY_DEFAULTS, given_memory_options
 
     refused = [o for o in given_memory_options(args) if o[2:].replace("-", "_") not in SHARED_MEMORY_OPTIONS]
     if refused:

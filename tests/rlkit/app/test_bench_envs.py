@@ -29,7 +29,7 @@ def test_bench_envs_quick_prints_every_row(capsys):
     for env_id in [MINIGRID_ID, CARTPOLE_ID, *base_ids]:
         assert env_id in rows, f"no row for {env_id}"
         us_per_step, steps_per_s, ratio, _ = rows[env_id][0]
-        assert float(us_per_step) > 0 and float(steps_per_s.replace(",", "")) > 0 and float(ratio.replace(",", "")) > 0
+        assert float(us_per_step.replace(",", "")) > 0 and float(steps_per_s.replace(",", "")) > 0 and float(ratio.replace(",", "")) > 0
     assert rows[MINIGRID_ID][0][2] == "1.00"
     variants = [i for i in envs.ENV_IDS if i not in base_ids]
     assert not any(v in rows for v in variants)  # variants only with --all

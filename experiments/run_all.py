@@ -4,8 +4,8 @@
   python experiments/run_all.py --only 'ppo_*' --seeds 0 --workers 2
   python experiments/run_all.py --workers 2 --set total_steps=3000 --out /tmp/smoke   # a smoke test
 
-Every (YAML, seed) pair is one `rlkit.app.runs.train` call in its own process (a spawn-context
-``ProcessPoolExecutor``, torch and OpenMP held to one thread each, so ``--workers N`` uses N cores).
+Every (YAML, seed) pair is one `rlkit.app.runs.train` call in its own process, on the executor that
+``rlkit train --seeds`` uses (spawned processes), torch and OpenMP held to one thread each, so ``--workers N`` uses N cores.
 Runs are forced to ``device: cpu`` unless the YAML names a device: these MLPs are faster on one CPU
 core than through CUDA launches, and 15 processes must not share one GPU. A run that fails is
 recorded as failed and the others go on. Jobs start longest first (by the throughput measured on
@@ -35,8 +35,7 @@ import sys
 import tarfile
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
+from concurrent.futures import as_completed
 from pathlib import Path
 
 EXPERIMENTS_DIR = Path(__file__).resolve().parent
@@ -104,13 +103,34 @@ def job_config(config, seed: int, logdir: Path) -> dict:
     return config.model_copy(update=update).to_dict()
 
 
+def run_jobs(jobs: list[tuple], workers: int, max_seconds: float) -> list[dict]:
+    """Run `jobs` (``(cost, experiment, config dict)``, in the given order) up to `workers` at a time on
+    the executor that ``rlkit train --seeds`` and ``rlkit sweep`` use (spawned processes), printing a
+    line as each ends; a run whose worker died is recorded as failed and the others go on."""
+    from rlkit.app.sweeps import make_executor
+
+    started = time.perf_counter()
+    executor = make_executor("local", workers)
+    records = []
+    try:
+        futures = {executor.submit(run_one, name, data, max_seconds): (name, data["seed"]) for _, name, data in jobs}
+        for future in as_completed(futures):
+            name, seed = futures[future]
+            try:
+                record = future.result()
+            except BaseException as exc:  # the worker process itself died (killed, out of memory)
+                record = {"experiment": name, "seed": seed, "status": "error", "run_dir": None,
+                          "message": f"worker died: {type(exc).__name__}: {exc}", "seconds": 0.0}  # fmt: skip
+            records.append(record)
+            score = f"{record['mean_reward']:.4g}" if "mean_reward" in record else "-"
+            print(f"[{time.perf_counter() - started:6.0f}s] {name} seed {seed}: {record['status']} (return {score}, "
+                  f"{record['seconds']:.0f}s) {record.get('message', '') if record['status'] != 'finished' else ''}", flush=True)  # fmt: skip
+    finally:
+        executor.shutdown()
+    return records
+
+
 # --- in the worker processes ------------------------------------------------------------------------
-
-
-def _init_worker() -> None:
-    import torch
-
-    torch.set_num_threads(1)
 
 
 def _split_kwarg(env_id: str) -> bool:
@@ -136,6 +156,9 @@ def run_one(experiment: str, config_data: dict, max_seconds: float) -> dict:
     started = time.perf_counter()
     record: dict = {"experiment": experiment, "seed": config_data["seed"], "status": "error", "run_dir": None}
     try:
+        import torch
+
+        torch.set_num_threads(1)  # parallel runs share the cores instead of fighting over them
         from rlkit.app.config import config_from_dict
         from rlkit.app.runs import Evaluator, load_agent, train
 
@@ -346,21 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(jobs)} runs ({len(paths)} experiments x seeds {args.seeds}) on {args.workers} workers; runs under {logdir}", flush=True)
 
     started = time.perf_counter()
-    records = []
-    with ProcessPoolExecutor(args.workers, mp_context=get_context("spawn"), initializer=_init_worker) as pool:
-        futures = {pool.submit(run_one, name, data, args.max_minutes * 60): (name, data["seed"]) for _, name, data in jobs}
-        for future in as_completed(futures):
-            name, seed = futures[future]
-            try:
-                record = future.result()
-            except BaseException as exc:  # the worker process itself died (killed, out of memory)
-                record = {"experiment": name, "seed": seed, "status": "error", "run_dir": None,
-                          "message": f"worker died: {type(exc).__name__}: {exc}", "seconds": 0.0}  # fmt: skip
-            records.append(record)
-            score = f"{record['mean_reward']:.4g}" if "mean_reward" in record else "-"
-            print(f"[{time.perf_counter() - started:6.0f}s] {record['experiment']} seed {seed}: {record['status']} "
-                  f"(return {score}, {record['seconds']:.0f}s) {record.get('message', '') if record['status'] != 'finished' else ''}",
-                  flush=True)  # fmt: skip
+    records = run_jobs(jobs, args.workers, args.max_minutes * 60)
     wall = time.perf_counter() - started
 
     rows = summarize(configs, records)

@@ -6,7 +6,7 @@
 
 Every row ``<task>_<agent>`` of ``experiments/memory/benchmark.yaml`` (tasks crossed with agents, expanded
 by ``rlkit.app.benchmark``) x seed is one ``rlkit.app.runs.train`` call in its own
-process, run by ``experiments/run_all.py``'s machinery (one CPU core and one torch thread per run,
+process, run by ``experiments/run_all.py``'s ``run_jobs`` on the executor of ``rlkit train --seeds`` (one CPU core and one torch thread per run,
 longest first, a failed run recorded and the rest going on). Written to ``--out`` (default
 ``experiments/memory/results``):
 
@@ -33,8 +33,6 @@ import json
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -333,20 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     jobs.sort(key=lambda job: -job[0])
     print(f"{len(jobs)} runs on {args.workers} workers; runs under {logdir}", flush=True)
     started = time.perf_counter()
-    records = []
-    with ProcessPoolExecutor(args.workers, mp_context=get_context("spawn"), initializer=run_all._init_worker) as pool:
-        futures = {pool.submit(run_all.run_one, name, data, args.max_minutes * 60): (name, data["seed"]) for _, name, data in jobs}
-        for future in as_completed(futures):
-            name, seed = futures[future]
-            try:
-                record = future.result()
-            except BaseException as exc:  # the worker died
-                record = {"experiment": name, "seed": seed, "status": "error", "run_dir": None,
-                          "message": f"worker died: {type(exc).__name__}: {exc}", "seconds": 0.0}  # fmt: skip
-            records.append(record)
-            score = f"{record['mean_reward']:.4g}" if "mean_reward" in record else "-"
-            print(f"[{time.perf_counter() - started:6.0f}s] {record['experiment']} seed {seed}: {record['status']} (return {score}, "
-                  f"{record['seconds']:.0f}s) {record.get('message', '') if record['status'] != 'finished' else ''}", flush=True)  # fmt: skip
+    records = run_all.run_jobs(jobs, args.workers, args.max_minutes * 60)
     wall = time.perf_counter() - started
     attach_curves(records)
     rows = run_all.summarize(configs, records)

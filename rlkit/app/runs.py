@@ -104,7 +104,9 @@ def resolve_env_id(env_id: str) -> Any:
         try:
             importlib.import_module(module)
         except ImportError as exc:
-            raise ValueError(f"env id {env_id!r}: cannot import module {module!r} ({exc})") from None
+            raise ValueError(f"env id {env_id!r}: cannot import module {module!r} ({exc}){_import_hint(module, exc)}") from None
+        except Exception as exc:  # the module exists but raised while importing
+            raise ValueError(f"env id {env_id!r}: importing module {module!r} failed: {type(exc).__name__}: {exc}") from None
     try:
         return gym.spec(name)
     except gym.error.Error:
@@ -257,6 +259,41 @@ def check_device(device: str) -> None:
         raise ValueError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
 
 
+def _import_hint(module: str, exc: ImportError) -> str:
+    """What to try when `module` itself (not something it imports) is not found."""
+    top = module.split(".")[0]
+    if not isinstance(exc, ModuleNotFoundError) or exc.name is None or not module.startswith(exc.name):
+        return ""
+    if Path(f"{top}.py").is_file() or Path(top).is_dir():
+        return f"; {top!r} is in the current directory, which Python does not search here: run with PYTHONPATH=. (e.g. PYTHONPATH=. rlkit train …)"
+    return "; is it installed, or on PYTHONPATH? (PYTHONPATH=. for a module in the current directory)"
+
+
+def _sequence_agent_hint(config: ExperimentConfig, algo: Any, observation_space: Any, action_space: Any) -> None:
+    """Refuse a sequence encoder (lstm, gru, …) that a feed-forward agent could only use as a window encoder
+    on a space without windows, pointing at the sequence agent that gives it a memory over the episode."""
+    from agents import algos_for
+    from rlkit.nn import fitting_encoders, sequence_encoder_names
+
+    encoder, kwargs = config.policy.encoder, config.policy.encoder_kwargs
+    if algo.name.endswith("-seq") or encoder not in sequence_encoder_names() or "window" in kwargs or kwargs.get("sequence"):
+        return
+    try:
+        if encoder in fitting_encoders(observation_space):
+            return
+    except ValueError:
+        return  # an unsupported space: the encoder reports it
+    agents = [name for name in algos_for(action_space) if name.endswith("-seq")]
+    if not agents:
+        return
+    agent = f"{algo.name}-seq" if f"{algo.name}-seq" in agents else agents[0]
+    raise ValueError(
+        f"encoder {encoder!r} with {algo.name} reads a window of observations (T, D), which {config.env.id}'s "
+        f"observations are not; for a memory over the episode use the sequence agent: rlkit train {agent} "
+        f"{config.env.id} --encoder {encoder} (or keep {algo.name} and stack frames: --encoder-kwargs window=T)"
+    )
+
+
 def validate(config: ExperimentConfig) -> Any:
     """Everything about `config` that needs imports, checked before anything is written.
 
@@ -270,7 +307,7 @@ def validate(config: ExperimentConfig) -> Any:
     algo = get_algo(config.algo)
     env = make_env(config.env)
     try:
-        action_space = env.action_space
+        action_space, observation_space = env.action_space, env.observation_space
     finally:
         env.close()
     if not algo.fits(action_space):
@@ -292,6 +329,7 @@ def validate(config: ExperimentConfig) -> Any:
             close = difflib.get_close_matches(config.policy.encoder, names, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise ValueError(f"unknown encoder {config.policy.encoder!r}; {hint}choose one of: {', '.join(names)}")
+        _sequence_agent_hint(config, algo, observation_space, action_space)
     if config.policy.bc_data is not None or config.policy.bc_weight:
         from rlkit.pretrain.regularize import check_bc_config
 

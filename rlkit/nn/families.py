@@ -4,11 +4,15 @@ and how each is built; ``rlkit.nn.registry`` registers them and makes encoders b
 from __future__ import annotations
 
 import inspect
+import re
+import typing
 from dataclasses import dataclass
 from typing import Callable
 
 import gymnasium as gym
+import numpy as np
 from gymnasium import spaces
+from pydantic import TypeAdapter, ValidationError
 from torch import nn
 
 from rlkit.nn.cnn import CNN, auto_preset
@@ -48,10 +52,42 @@ class EncoderSpec:
         return self.build_core is not None
 
 
-def _check_kwargs(name: str, kwargs: dict, accepted: list[str]) -> None:
+def _check_kwargs(name: str, kwargs: dict, accepted: list[str], cls: Callable | None = None) -> None:
+    """Refuse an argument `cls`'s constructor does not take, or a value not of its annotated type (else the
+    family fails later with e.g. "invalid literal for int()", which names neither the argument nor the type)."""
     unknown = sorted(set(kwargs) - set(accepted))
     if unknown:
         raise ValueError(f"encoder {name!r} got unknown argument(s) {unknown}; it accepts {sorted(accepted)}")
+    hints = typing.get_type_hints(cls.__init__) if cls is not None else {}
+    for key, value in kwargs.items():
+        if key not in hints:
+            continue
+        plain = value.tolist() if isinstance(value, (np.generic, np.ndarray)) else value  # NumPy numbers are numbers
+        try:
+            TypeAdapter(hints[key]).validate_python(plain, strict=True)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = f"item {error['loc'][-1]}: " if error["loc"] and isinstance(error["loc"][-1], int) else ""
+            expected = re.sub(r"\btyping\.|<class '(\w+)'>", r"\1", str(hints[key]))
+            raise ValueError(
+                f"encoder {name!r}: {key}={value!r} is not {expected} ({where}{error['msg']}); "
+                f"e.g. --encoder-kwargs {key}={_example(hints[key])}"
+            ) from None
+
+
+def _example(annotation: object) -> str:
+    """A value of `annotation`'s type for an error message (sequences: ``[64,64]``)."""
+    text = str(annotation)
+    if "Sequence" in text:
+        return "[64,64]"
+    if "int" in text:
+        return "64"
+    if "float" in text:
+        return "0.1"
+    if "bool" in text:
+        return "true"
+    return "VALUE"
+
 
 
 def _params(cls: Callable, skip: int) -> list[str]:
@@ -82,7 +118,7 @@ _MLP_ARGS.remove("activate_last")
 
 
 def _build_mlp(space: gym.Space, kwargs: dict) -> tuple[nn.Module, bool]:
-    _check_kwargs("mlp", kwargs, _MLP_ARGS)
+    _check_kwargs("mlp", kwargs, _MLP_ARGS, MLP)
     return MLP(flat_dim(space), **kwargs), True
 
 
@@ -98,7 +134,7 @@ def _fits_cnn(space: gym.Space, kwargs: dict) -> str | None:
 
 
 def _build_cnn(space: spaces.Box, kwargs: dict) -> tuple[nn.Module, bool]:
-    _check_kwargs("cnn", kwargs, _CNN_ARGS)
+    _check_kwargs("cnn", kwargs, _CNN_ARGS, CNN)
     kwargs.pop("check_channels", None)
     c, h, w = space.shape
     if kwargs.get("preset", "auto") == "auto":
@@ -122,10 +158,10 @@ def _fits_vae(space: gym.Space, kwargs: dict) -> str | None:
 
 def _build_vae(space: spaces.Box, kwargs: dict) -> tuple[nn.Module, bool]:
     if len(space.shape) == 1:
-        _check_kwargs("vae", kwargs, _VECTOR_VAE_ARGS)
+        _check_kwargs("vae", kwargs, _VECTOR_VAE_ARGS, VectorVAE)
         kwargs.setdefault("likelihood", "gaussian")
         return VectorVAE(space.shape[0], **kwargs), False
-    _check_kwargs("vae", kwargs, _IMAGE_VAE_ARGS)
+    _check_kwargs("vae", kwargs, _IMAGE_VAE_ARGS, ImageVAE)
     kwargs.pop("check_channels", None)
     c, h, w = space.shape
     if kwargs.get("preset", "auto") == "auto":
@@ -166,14 +202,14 @@ def _build_window(build_core: CoreBuilder, space: spaces.Box, kwargs: dict) -> t
 
 def _recurrent_core(cell: str) -> CoreBuilder:
     def build(input_dim: int, kwargs: dict, window_len: int | None) -> SequenceModule:
-        _check_kwargs(cell, kwargs, _params(RecurrentEncoder, 1)[:2] + ["dropout"])
+        _check_kwargs(cell, kwargs, _params(RecurrentEncoder, 1)[:2] + ["dropout"], RecurrentEncoder)
         return RecurrentEncoder(input_dim, cell=cell, **kwargs)
 
     return build
 
 
 def _tcn_core(input_dim: int, kwargs: dict, window_len: int | None) -> SequenceModule:
-    _check_kwargs("tcn", kwargs, _params(TCN, 1))
+    _check_kwargs("tcn", kwargs, _params(TCN, 1), TCN)
     if kwargs.get("num_blocks") is None and isinstance(kwargs.get("channels", 32), int):
         if window_len is None:
             kwargs["num_blocks"] = 3
@@ -188,7 +224,7 @@ def _tcn_core(input_dim: int, kwargs: dict, window_len: int | None) -> SequenceM
 
 
 def _transformer_core(input_dim: int, kwargs: dict, window_len: int | None) -> SequenceModule:
-    _check_kwargs("transformer", kwargs, _params(TransformerEncoder, 1))
+    _check_kwargs("transformer", kwargs, _params(TransformerEncoder, 1), TransformerEncoder)
     if kwargs.get("context_len") is None:
         kwargs["context_len"] = window_len if window_len is not None else 32
     return TransformerEncoder(input_dim, **kwargs)

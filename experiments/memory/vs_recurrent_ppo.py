@@ -21,8 +21,6 @@ import argparse
 import json
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -145,14 +143,19 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     jobs = [(agent, seed) for agent in args.agents for seed in args.seeds]
     jobs.sort(key=lambda job: job[0] != "rppo")  # the slowest first
-    with ProcessPoolExecutor(args.workers, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(run_one, agent, seed, args.steps, args.every) for agent, seed in jobs]
+    from rlkit.app.sweeps import make_executor
+
+    executor = make_executor("local", args.workers)  # the executor of rlkit train --seeds
+    try:
+        futures = [executor.submit(run_one, agent, seed, args.steps, args.every) for agent, seed in jobs]
         records = []
         for future in futures:
             records.append(future.result())
             r = records[-1]
             print(f"{AGENTS[r['agent']]} seed {r['seed']}: evaluation {r['eval_mean']:.1f}, training return {r['train_return'][-1]:.1f}, "
                   f"{r['seconds']:.0f} s", flush=True)  # fmt: skip
+    finally:
+        executor.shutdown()
     (out / "vs_recurrent_ppo.json").write_text(json.dumps({"steps": args.steps, "records": records}, indent=2) + "\n")
     text = table(records, args.steps, args.threshold)
     (out / "vs_recurrent_ppo.md").write_text(text + "\n")

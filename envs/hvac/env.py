@@ -15,7 +15,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from envs._checks import in_discrete_space
+from envs.hvac.actions import continuous_power, discrete_index, setpoints_c
 from envs.hvac.observation import (
     CURRENT_FEATURES,
     FORECAST_FEATURES,
@@ -274,9 +274,9 @@ class HVACEnv(gym.Env):
             temp_air_next, temp_mass_next, power_w, energy_kwh = self._setpoint_interval(action, t)
         else:
             if self._discrete:
-                power_w = self._level_power_w[self._discrete_action(action)]
+                power_w = self._level_power_w[discrete_index(self, action)]
             else:
-                power_w = self._continuous_action(action) * self.max_thermal_power_w
+                power_w = continuous_power(self, action) * self.max_thermal_power_w
             temp_air, temp_mass = self._temp_air, self._temp_mass
             temp_air_next = self._a_aa * temp_air + self._a_am * temp_mass + self._b_aq * power_w + self._drive_air[t]
             temp_mass_next = self._a_ma * temp_air + self._a_mm * temp_mass + self._b_mq * power_w + self._drive_mass[t]
@@ -376,7 +376,7 @@ class HVACEnv(gym.Env):
 
     def _setpoint_interval(self, action, t: int) -> tuple[float, float, float, float]:
         """One control interval of the inner PI loop: (air °C, mass °C, mean thermal power W, electricity kWh)."""
-        heat_sp, cool_sp = self._setpoint_action(action)
+        heat_sp, cool_sp = self._setpoints_c = setpoints_c(self, action)
         temp_air, temp_mass, self._integral_heat, self._integral_cool, heat_j, cool_j = pi_interval(
             self._temp_air, self._temp_mass, heat_sp, cool_sp, self._integral_heat, self._integral_cool,
             self._inner_ad, self._inner_bq, self._inner_drive_air[t], self._inner_drive_mass[t],
@@ -484,62 +484,10 @@ class HVACEnv(gym.Env):
             table[:, column + 3] = price_norm[ahead : ahead + n + 1]
         self._obs_table = table
 
-    def _continuous_action(self, action) -> float:
-        if type(action) is np.ndarray and action.shape == (1,) and action.dtype.kind == "f":
-            value = float(action[0])
-        else:
-            try:
-                array = np.asarray(action)
-            except Exception:
-                raise self._action_error(action) from None
-            if array.shape != (1,) or array.dtype.kind not in "fiu":
-                raise self._action_error(action)
-            value = float(array[0])
-        if not -1.0 <= value <= 1.0:  # also rejects NaN
-            raise self._action_error(action)
-        return value
-
     def setpoint_action(self, heating_c: float, cooling_c: float) -> np.ndarray:
         """The ``control="setpoint"`` action for setpoints in °C (inside ``setpoint_range_c``)."""
         lo, hi = self.params.setpoint_range_c
         return np.array([2.0 * (heating_c - lo) / (hi - lo) - 1.0, 2.0 * (cooling_c - lo) / (hi - lo) - 1.0], dtype=np.float32)
-
-    def _setpoint_action(self, action) -> tuple[float, float]:
-        """(heating, cooling) setpoint in °C of a normalised action; the cooling one at least the heating one."""
-        try:
-            array = np.asarray(action)
-        except Exception:
-            raise self._action_error(action) from None
-        if array.shape != (2,) or array.dtype.kind not in "fiu":
-            raise self._action_error(action)
-        a_heat, a_cool = float(array[0]), float(array[1])
-        if not (-1.0 <= a_heat <= 1.0 and -1.0 <= a_cool <= 1.0):  # also rejects NaN
-            raise self._action_error(action)
-        lo, hi = self.params.setpoint_range_c
-        heat, cool = lo + 0.5 * (a_heat + 1.0) * (hi - lo), lo + 0.5 * (a_cool + 1.0) * (hi - lo)
-        self._setpoints_c = (heat, max(cool, heat))  # a cooling setpoint below the heating one: zero deadband
-        return self._setpoints_c
-
-    def _discrete_action(self, action) -> int:
-        if not in_discrete_space(action, self.action_space):  # the rule of every env: no bools
-            raise self._action_error(action)
-        return int(action)
-
-    def _action_error(self, action) -> ValueError:
-        if self._discrete:
-            expected = f"an integer in [0, {self.action_space.n}) indexing the power levels {self.action_levels.tolist()}"
-        elif self._setpoint:
-            lo, hi = self.params.setpoint_range_c
-            expected = (
-                f"a float array of shape (2,) in [-1, 1]: the heating and the cooling setpoint, -1 = {lo:g} °C and "
-                f"+1 = {hi:g} °C (env.setpoint_action converts °C); clip or squash the policy's output"
-            )
-        else:
-            expected = (
-                "a float array of shape (1,) in [-1, 1]: thermal power as a fraction of max_thermal_power_w, "
-                "negative cools; clip or squash the policy's output (SB3 clips Box actions for you)"
-            )
-        return ValueError(f"action {action!r} is outside the action space {self.action_space}; expected {expected}")
 
     def _episode_metrics(self) -> dict[str, float]:
         occupied = self._sum_occupied_steps

@@ -23,7 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "curves": ("rlkit.app.commands.curves", "tables and plots of learning curves from TensorBoard events"),
     "envs": ("rlkit.app.commands.envs", "list rlkit's registered environments, spaces and baselines"),
     "collect": ("rlkit.app.commands.collect", "roll out a policy and write a dataset for pretraining"),
-    "pretrain": ("rlkit.app.commands.pretrain", "pretrain an encoder: vae, bc or seq"),
+    "pretrain": ("rlkit.app.commands.pretrain", "pretrain an encoder: vae, bc, seq or diffusion"),
     "sweep": ("rlkit.app.commands.sweep", "hyperparameter search with Optuna"),
     "bench": ("rlkit.app.commands.bench", "benchmarks that print ratios against a reference"),
 }

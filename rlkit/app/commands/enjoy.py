@@ -13,7 +13,8 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_dir", metavar="RUN", help="a run directory written by rlkit train")
+    parser.add_argument("run_dir", metavar="RUN", help="a run directory written by rlkit train, or a policy.pt of `rlkit pretrain bc|diffusion`")
+    parser.add_argument("--env", default=None, metavar="ID", help="with a policy.pt: the env to run it on (default: the env of its dataset)")
     parser.add_argument("--episodes", type=int, default=1, metavar="N", help="episodes to play")
     parser.add_argument("--seed", type=int, default=None, metavar="N", help="seed of the first episode (default: the run's eval.seed)")
     parser.add_argument("--record", default=None, metavar="FILE.gif", help="write the frames (render mode rgb_array) to a GIF instead of printing them (default: print)")
@@ -30,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from rlkit.app.runs import action_masks, load_agent, make_env, uses_action_masks
+    from rlkit.app.commands.evaluate import load_any_agent
+    from rlkit.app.runs import action_masks, make_env, uses_action_masks
 
     if args.episodes <= 0:
         raise ValueError(f"--episodes must be a positive integer, got {args.episodes}")
@@ -46,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         from rlkit.checkpoints import check_output_path
 
         check_output_path(args.record, "--record")  # before the episodes are played, not after
-    model, config, path, normalize = load_agent(args.run_dir, args.device)
+    model, config, path, normalize = load_any_agent(args)
     mode = "rgb_array" if args.record else "ansi"
     probe = make_env(config.env)
     modes = probe.metadata.get("render_modes", [])

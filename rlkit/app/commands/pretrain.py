@@ -1,12 +1,14 @@
-"""Pretrain an encoder on a dataset from `rlkit collect`: a (β-)VAE, behaviour cloning, or next-step sequence prediction.
+"""Pretrain an encoder on a dataset from `rlkit collect`: a (β-)VAE, behaviour cloning, a diffusion policy, or next-step sequence prediction.
 
   rlkit pretrain vae data/grid.npz --encoder cnn --latent 16 --beta 1
   rlkit pretrain bc data/hvac.npz --epochs 50
   rlkit pretrain seq data/gh.npz --encoder gru
+  rlkit pretrain diffusion data/grid.npz --steps-denoise 10
 
 Each writes a run directory (<logdir>/pretrain-<task>__<env>__<encoder>__s<seed>__<time>/) with
 TensorBoard events (pretrain/recon_loss, pretrain/kl, …), config.json, metrics.json and the
-checkpoint: encoder.pt (vae, seq; and bc), policy.pt (bc: encoder + actor head). Start an agent from it:
+checkpoint: encoder.pt (vae, seq; and bc, diffusion), policy.pt (bc: encoder + actor head; diffusion: encoder +
+denoiser, which `rlkit eval RUN/policy.pt` and `rlkit enjoy RUN/policy.pt` run as a policy). Start an agent from it:
 
   rlkit train ppo rlkit/GridWorld-Image-v0 --init-encoder RUN/encoder.pt [--freeze-encoder]
   rlkit train ppo rlkit/HVAC-v0 --init-policy RUN/policy.pt
@@ -51,6 +53,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     seq.add_argument("--encoder", choices=("lstm", "gru", "tcn", "transformer"), default="gru", help="sequence encoder")
     seq.add_argument("--chunk-len", type=int, default=32, metavar="L", help="steps per training sequence (within one episode)")
     seq.add_argument("--patience", type=int, default=5, help="early stopping: epochs without held-out improvement")
+    from rlkit.app.commands import pretrain_diffusion
+
+    pretrain_diffusion.add_parser(sub, common, formatter)
 
 
 def _kwargs(items: list[str]) -> dict[str, Any]:
@@ -64,7 +69,7 @@ def _kwargs(items: list[str]) -> dict[str, Any]:
 
 
 # task -> (epochs, batch size) when the option is not given.
-_DEFAULTS = {"vae": (20, 128), "bc": (50, 256), "seq": (30, 32)}
+_DEFAULTS = {"vae": (20, 128), "bc": (50, 256), "seq": (30, 32), "diffusion": (100, 256)}
 
 
 def _net_arch(text: str) -> list[int]:
@@ -98,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         if value is not None and value < 1:
             raise ValueError(f"{option} must be a positive integer, got {value}")
     epochs, batch_size = (default if given is None else given for given, default in zip((args.epochs, args.batch_size), _DEFAULTS[args.task]))
-    net_arch = _net_arch(args.net_arch) if args.task == "bc" else None
+    net_arch = _net_arch(args.net_arch) if args.task == "bc" else _net_arch(args.hidden) if args.task == "diffusion" else None
     device = _device(args.device)
     dataset = load_dataset(args.data)
     encoder_kwargs = _kwargs(args.encoder_kwargs)
@@ -130,6 +135,10 @@ def run(args: argparse.Namespace) -> int:
             score = "val_accuracy" if "val_accuracy" in best else "val_mse"
             summary = f"best epoch {result.best_epoch}: {score} {best[score]:.4g}, val_loss {best['val_loss']:.4g}"
             metrics = {"history": result.history, "best_epoch": result.best_epoch, score: best[score]}
+        elif args.task == "diffusion":
+            from rlkit.app.commands.pretrain_diffusion import run_task
+
+            summary, metrics = run_task(args, dataset, run_dir, epochs, batch_size, encoder_kwargs, device, meta, net_arch)
         else:
             from rlkit.pretrain.seq import save_seq, train_seq
 
@@ -148,5 +157,5 @@ def run(args: argparse.Namespace) -> int:
         shutil.rmtree(run_dir, ignore_errors=True)  # bad input leaves no run behind
         raise
     print(f"pretrain {args.task}: {summary}")
-    print(f"checkpoint: {run_dir / (common.POLICY_FILE if args.task == 'bc' else common.ENCODER_FILE)}")
+    print(f"checkpoint: {run_dir / (common.POLICY_FILE if args.task in ('bc', 'diffusion') else common.ENCODER_FILE)}")
     return 0

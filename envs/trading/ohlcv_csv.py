@@ -14,6 +14,9 @@ from envs.csvfile import read_csv
 from envs.trading.market import MarketData, _validate_bars
 
 CSV_REQUIRED_COLUMNS = ("Date", "Open", "High", "Low", "Close", "Volume")
+# Weekends and market holidays leave gaps of a few days; a longer one means missing bars (the longest
+# closure of a major exchange since 1933, after 11 September 2001, was 6 calendar days between bars).
+MAX_GAP_DAYS = 10
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -24,7 +27,8 @@ def load_ohlcv_csv(path: str | os.PathLike, *, adjust: bool = True) -> MarketDat
     optionally ``Adj Close``; dates are ``YYYY-MM-DD`` and strictly increasing. With ``adjust`` and
     an ``Adj Close`` column, open/high/low/close are scaled by ``Adj Close / Close`` on each bar so
     that splits and dividends do not show up as returns. Anything malformed — a missing column,
-    an unparseable or out-of-order or duplicated date, an empty/NaN/non-positive price — raises a
+    an unparseable or out-of-order or duplicated date, a gap of more than ``MAX_GAP_DAYS`` calendar
+    days, an empty/NaN/non-positive price — raises a
     ``ValueError`` naming the file, the line and the column; nothing is filled in.
     """
     path, header, rows = read_csv(path, f"a header {','.join(CSV_REQUIRED_COLUMNS)} and daily rows")
@@ -74,6 +78,7 @@ def load_ohlcv_csv(path: str | os.PathLike, *, adjust: bool = True) -> MarketDat
         path, (name,), dates, columns["open"], columns["high"], columns["low"], columns["close"], columns["volume"],
         where=lambda row, asset: f"{path}: line {line_of_row[row]}",
     )  # fmt: skip
+    _check_gaps(path, dates, line_of_row)
     if adjust and "Adj Close" in values:
         factor = (values["Adj Close"] / values["Close"])[:, None]
         for column in ("open", "high", "low", "close"):
@@ -89,3 +94,15 @@ def save_ohlcv_csv(market: MarketData, path: str | os.PathLike, asset: int = 0) 
         for i, day in enumerate(market.dates):
             prices = (market.open, market.high, market.low, market.close, market.volume)
             writer.writerow([str(day), *(repr(float(p[i, asset])) for p in prices)])
+
+
+def _check_gaps(path: str, dates: np.ndarray, line_of_row: list[int]) -> None:
+    gaps = np.diff(dates).astype(np.int64)  # calendar days between consecutive bars
+    bad = np.flatnonzero(gaps > MAX_GAP_DAYS)
+    if bad.size:
+        row = int(bad[0]) + 1
+        raise ValueError(
+            f"{path}: line {line_of_row[row]}, column Date: {dates[row]} follows {dates[row - 1]} by {gaps[row - 1]} days; "
+            f"daily bars may skip weekends and holidays (at most {MAX_GAP_DAYS} days), a longer gap means missing bars: "
+            "fill them from a source or cut the file there (nothing is filled in)"
+        )

@@ -452,9 +452,11 @@ def test_csv_loader_reads_both_formats_and_adjusts(tmp_path):
         ([CSV_HEADER, CSV_ROWS[0].replace("101.5", "99.5"), *CSV_ROWS[1:]], r"line 2, columns High/Low"),
         ([CSV_HEADER, CSV_ROWS[0].replace(",1000", ",-5")], r"need at least 2 data rows"),
         ([CSV_HEADER, CSV_ROWS[0].replace(",1000", ",-5"), CSV_ROWS[1]], r"line 2, column Volume"),
+        ([CSV_HEADER, *CSV_ROWS[:2], CSV_ROWS[2].replace("2021-01-06", "2021-01-20"), CSV_ROWS[3].replace("2021-01-07", "2021-01-21")],
+         r"line 4, column Date: 2021-01-20 follows 2021-01-05 by 15 days; .* missing bars"),
     ],
     ids=["missing", "unsorted", "duplicate", "nan", "null", "empty", "negative", "date", "fields", "hilo", "short",
-         "volume"],
+         "volume", "gap"],
 )
 def test_csv_loader_rejects_malformed_files(tmp_path, lines, message):
     path = _write(tmp_path, lines)

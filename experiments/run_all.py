@@ -17,7 +17,8 @@ Written to ``--out DIR``:
 
 * ``results.md``: one row per experiment: env, algo, steps, final evaluation mean ± std over seeds,
   how many seeds reach ``expected.score``, the env's baselines on the same evaluation episodes, and
-  for envs with a ``split`` argument (Trading) the same policy evaluated on ``split=test``;
+  for runs trained on ``split=train`` (Trading's bars or markets, HVAC's weeks) the same policy
+  evaluated on ``split=test``;
 * ``results.json``: the same, per run (for ``experiments/write_readme.py``);
 * ``curves.png``: one panel per experiment, mean ± std over seeds of ``eval/mean_reward``, with the
   baselines and the expected score as horizontal lines; ``curves.md``: ``rlkit curves``'s table;
@@ -133,8 +134,9 @@ def run_jobs(jobs: list[tuple], workers: int, max_seconds: float) -> list[dict]:
 # --- in the worker processes ------------------------------------------------------------------------
 
 
-def _split_kwarg(env_id: str) -> bool:
-    """Whether the env's constructor takes ``split`` (train/test data), as Trading's does."""
+def _trains_on_a_split(env_id: str, env_kwargs: dict) -> bool:
+    """Whether the run trained on ``split="train"`` of an env with held-out data (Trading's bars or
+    markets, HVAC's evaluation weeks), so that ``split="test"`` evaluates it on data it has not seen."""
     import inspect
 
     import gymnasium as gym
@@ -148,7 +150,10 @@ def _split_kwarg(env_id: str) -> bool:
 
         module, _, name = entry.partition(":")
         entry = getattr(importlib.import_module(module), name)
-    return isinstance(entry, type) and issubclass(entry, gym.Env) and "split" in inspect.signature(entry.__init__).parameters
+    if not (isinstance(entry, type) and issubclass(entry, gym.Env)):
+        return False
+    parameter = inspect.signature(entry.__init__).parameters.get("split")
+    return parameter is not None and {**spec.kwargs, **env_kwargs}.get("split", parameter.default) == "train"
 
 
 def run_one(experiment: str, config_data: dict, max_seconds: float) -> dict:
@@ -174,7 +179,7 @@ def run_one(experiment: str, config_data: dict, max_seconds: float) -> dict:
             record.update(mean_reward=result.metrics["mean_reward"], std_reward=result.metrics["std_reward"])
         if result.status == "stopped":
             record["message"] = f"stopped by --max-minutes at step {result.steps} of {config.total_steps}"
-        if result.status == "finished" and _split_kwarg(config.env.id):
+        if result.status == "finished" and _trains_on_a_split(config.env.id, dict(config.env.kwargs)):
             model, test_config, _, normalize = load_agent(result.run_dir, device="cpu", env_kwargs={"split": "test"})
             evaluator = Evaluator(test_config, normalize_from=normalize)
             try:

@@ -1,8 +1,8 @@
 """Run every experiment in experiments/*.yaml over several seeds, then table, plot and pack the results.
 
-  python experiments/run_all.py --workers 15 --out results/exp       # everything, seeds 0 1 2
-  python experiments/run_all.py --only 'ppo_*' --seeds 0 --workers 2
-  python experiments/run_all.py --workers 2 --set total_steps=3000 --out /tmp/smoke   # a smoke test
+  python -m experiments.run_all --workers 15 --out results/exp       # everything, seeds 0 1 2
+  python -m experiments.run_all --only 'ppo_*' --seeds 0 --workers 2
+  python -m experiments.run_all --workers 2 --set total_steps=3000 --out /tmp/smoke   # a smoke test
 
 Every (YAML, seed) pair is one `rlkit.app.runs.train` call in its own process, on the executor that
 ``rlkit train --seeds`` uses (spawned processes), torch and OpenMP held to one thread each, so ``--workers N`` uses N cores.
@@ -40,10 +40,6 @@ from concurrent.futures import as_completed
 from pathlib import Path
 
 EXPERIMENTS_DIR = Path(__file__).resolve().parent
-# `python experiments/run_all.py` puts experiments/ first on sys.path, not the repository root; without an
-# editable install, rlkit/envs/agents would not import (spawned workers inherit this sys.path).
-if str(EXPERIMENTS_DIR.parent) not in sys.path:
-    sys.path.insert(1, str(EXPERIMENTS_DIR.parent))
 
 # Env steps per second of each experiment on one CPU core with torch at one thread, measured with
 # the YAML's settings (evaluation included) on a shared 2-core machine; used only to order the jobs.
@@ -306,7 +302,7 @@ def plot_panels(rows: list[dict], records: list[dict], png: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from rlkit.app.commands.curves import group_curves
+    from rlkit.app.curves import group_curves
     from rlkit.tb import read_scalars
 
     n = len(rows)

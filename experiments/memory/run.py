@@ -1,8 +1,8 @@
 """The memory benchmark: MLP-PPO (SB3) and sequence PPO (LSTM, GRU, TCN, Transformer) on three memory tasks.
 
-  python experiments/memory/run.py --workers 15                       # everything, seeds 0 1 2
-  python experiments/memory/run.py --only 'groundhog_*' --workers 2
-  python experiments/memory/run.py --workers 2 --set total_steps=2048 --set eval.every=1024 --out /tmp/mem   # smoke test
+  python -m experiments.memory.run --workers 15                       # everything, seeds 0 1 2
+  python -m experiments.memory.run --only 'groundhog_*' --workers 2
+  python -m experiments.memory.run --workers 2 --set total_steps=2048 --set eval.every=1024 --out /tmp/mem   # smoke test
 
 Every row ``<task>_<agent>`` of ``experiments/memory/benchmark.yaml`` (tasks crossed with agents, expanded
 by ``rlkit.app.benchmark``) x seed is one ``rlkit.app.runs.train`` call in its own
@@ -35,20 +35,9 @@ import sys
 import time
 from pathlib import Path
 
+from experiments import run_all
+
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(1, str(ROOT))
-
-
-def _run_all():
-    """``experiments/run_all.py`` as a module (experiments/ is not a package); spawned workers inherit
-    sys.path, so they import it by the same name to unpickle ``run_one``."""
-    if str(HERE.parent) not in sys.path:
-        sys.path.insert(1, str(HERE.parent))
-    import run_all
-
-    return run_all
 
 
 # "groundhog-tuned": the same env as "groundhog" with the hyperparameters tuned on it afterwards (MLP and LSTM);
@@ -132,7 +121,7 @@ def attach_curves(records: list[dict]) -> None:
 
 def mean_curve(records: list[dict], experiment: str) -> dict | None:
     """Seed-mean ± std of ``eval/mean_reward`` on the steps every seed reached (`rlkit curves`'s averaging)."""
-    from rlkit.app.commands.curves import mean_over_runs
+    from rlkit.app.curves import mean_over_runs
 
     curves = [c for r in records if r["experiment"] == experiment and (c := run_curve(r))]
     if not curves:
@@ -247,7 +236,6 @@ def collect(args: argparse.Namespace) -> int:
     """``--collect DIR``: rows for the configs that have finished runs under DIR, merged into results.json."""
     from rlkit.app.config import read_yaml
 
-    run_all = _run_all()
     records = []
     configs = select(args.only, args.overrides)
     for name in configs:
@@ -320,7 +308,6 @@ def main(argv: list[str] | None = None) -> int:
         return collect(args)
     os.environ["OMP_NUM_THREADS"] = "1"
     os.environ["MKL_NUM_THREADS"] = "1"
-    run_all = _run_all()
     configs = select(args.only, args.overrides)
     out.mkdir(parents=True, exist_ok=True)
     logdir = Path(args.logdir)

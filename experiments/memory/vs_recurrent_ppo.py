@@ -8,8 +8,8 @@ with the same seeds and env steps. Every ``--every`` steps: the mean return of t
 (Monitor, stochastic policy); at the end a deterministic evaluation on 20 seeded episodes (seeds 1000 + 100 × seed
 onwards) and the run's wall and CPU time.
 
-  python experiments/memory/vs_recurrent_ppo.py                       # 3 seeds x 3 agents, 100k steps, 2 workers
-  python experiments/memory/vs_recurrent_ppo.py --steps 4096 --every 2048 --seeds 0 --out /tmp/vs   # smoke run
+  python -m experiments.memory.vs_recurrent_ppo                       # 3 seeds x 3 agents, 100k steps, 2 workers
+  python -m experiments.memory.vs_recurrent_ppo --steps 4096 --every 2048 --seeds 0 --out /tmp/vs   # smoke run
 
 Writes ``--out`` (default ``experiments/memory/results``): ``vs_recurrent_ppo.json``, ``vs_recurrent_ppo.md``
 (the table) and ``vs_recurrent_ppo.png`` (training return against env steps, mean ± std over seeds).
@@ -24,9 +24,6 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(1, str(ROOT))
 
 AGENTS = {"rppo": "RecurrentPPO (sb3-contrib)", "lstm": "ppo-seq lstm", "mlp": "PPO MLP (SB3)"}
 ENV_ID = "CartPole-v1"
@@ -103,7 +100,7 @@ def plot(records: list[dict], png: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from rlkit.app.commands.curves import mean_over_runs
+    from rlkit.app.curves import mean_over_runs
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for agent, label in AGENTS.items():

@@ -1,7 +1,6 @@
 """experiments/memory/run.py --collect --add: seeds found under DIR join the seeds results.json already has for
 a config, whose run directories may be gone (their curves then come from the stored copies)."""
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -9,9 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
-_SPEC = importlib.util.spec_from_file_location("memory_run", Path(__file__).resolve().parents[2] / "experiments" / "memory" / "run.py")
-memory_run = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(memory_run)
+from experiments.memory import run as memory_run
 
 STEM = "groundhog-easy-long_transformer"  # any config of the benchmark: nothing is trained
 
@@ -32,7 +29,7 @@ def _fake_run(root: Path, seed: int, steps: list[int], values: list[float], mean
 @pytest.fixture
 def no_baselines(monkeypatch):
     # The merge is under test, not GroundhogDay's planners (seconds per config).
-    monkeypatch.setattr(memory_run._run_all(), "baselines_for", lambda config, split=None: {"random": 0.0})
+    monkeypatch.setattr(memory_run.run_all, "baselines_for", lambda config, split=None: {"random": 0.0})
 
 
 def test_add_keeps_the_stored_seed_and_averages_its_stored_curve_with_the_new_run(tmp_path, no_baselines):

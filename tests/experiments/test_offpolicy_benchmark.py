@@ -37,13 +37,7 @@ def test_the_issue_s_comparisons_are_all_there():
 
 
 def test_run_py_lists_the_offpolicy_rows_and_keeps_their_results_apart(capsys):
-    import sys
-
-    sys.path.insert(0, str(MEMORY))
-    try:
-        import run
-    finally:
-        sys.path.remove(str(MEMORY))
+    from experiments.memory import run
     assert run.main(["--benchmark", str(MEMORY / "offpolicy.yaml"), "--list"]) == 0
     assert "pendulum-po_sac-gru" in capsys.readouterr().out
     args = run.parse_args(["--benchmark", str(MEMORY / "offpolicy.yaml")])

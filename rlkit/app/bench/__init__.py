@@ -32,26 +32,8 @@ def best_time(fn: Callable[[], object], repeat: int = 5, number: int = 1, min_ti
 
 
 def print_table(title: str, header: list[str], rows: list[list[object]]) -> None:
-    """Print a table with rich (aligned, readable in a terminal and when piped to a file)."""
+    """Print a table with rich (`rlkit.app.curves.print_table`: aligned, readable in a terminal and when piped)."""
     # Here, not at the top: `rlkit --help` imports this package (through the benchmarks' options).
-    from rich.console import Console
-    from rich.table import Table
+    from rlkit.app.curves import print_table as print_rich_table
 
-    table = Table(title=title)
-    for h in header:
-        table.add_column(h, justify="right" if h != header[0] else "left")
-    for row in rows:
-        table.add_row(*[_fmt(v) for v in row])
-    Console(width=max(100, sum(len(h) + 12 for h in header))).print(table)
-
-
-def _fmt(v: object) -> str:
-    if isinstance(v, float):
-        if v == 0:
-            return "0"
-        if abs(v) >= 1000:
-            return f"{v:,.0f}"
-        if abs(v) >= 1:
-            return f"{v:.2f}"
-        return f"{v:.3g}"
-    return str(v)
+    print_rich_table(title, header, rows)

@@ -6,7 +6,7 @@ import yaml
 from torch.utils.tensorboard import SummaryWriter
 
 from rlkit.app.cli import main
-from rlkit.app.commands.curves import group_curves
+from rlkit.app.curves import group_curves
 from rlkit.tb import read_scalars
 
 

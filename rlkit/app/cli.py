@@ -3,7 +3,8 @@
 Each subcommand lives in its own module that defines ``add_arguments(parser)`` and
 ``run(args) -> int``; modules keep heavy imports (torch, SB3, envs) inside ``run`` so that
 ``rlkit --help`` stays fast. Bad input (a ``ValueError`` from anywhere below, or a missing file
-the user named) is printed as one line on stderr with exit code 2, never as a traceback; set
+the user named) is printed as one line on stderr with exit code 2, never as a traceback, the
+config fields it names shown as the options that set them (``rlkit.app.flags``); set
 ``RLKIT_DEBUG=1`` to see the traceback anyway.
 """
 
@@ -13,6 +14,8 @@ import argparse
 import importlib
 import os
 import sys
+
+from rlkit.app.flags import with_flags
 
 # name -> (module, one-line help). Order is the order shown by `rlkit --help`.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -95,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("RLKIT_DEBUG"):
             raise
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(f"rlkit {args.command}: error: {message}", file=sys.stderr)
+        print(f"rlkit {args.command}: error: {with_flags(message)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("rlkit: interrupted", file=sys.stderr)

@@ -259,7 +259,7 @@ def _encoder_checkpoint(encoder: Encoder, **metadata: Any) -> dict[str, Any]:
 
 
 def save_bc(result: BCResult, path: str | Path, exploration_std: float | None = None, **metadata: Any) -> Path:
-    """Write the policy checkpoint (encoder checkpoint + head) atomically; ``--init-policy`` loads it.
+    """Write the policy checkpoint (encoder checkpoint + head) atomically; ``policy.init_policy`` loads it.
 
     ``exploration_std`` (Box actions): store ``log_std = log(exploration_std)`` instead of the fitted one.
     Cloning a deterministic teacher fits a std near 0, which would leave a PPO policy started from
@@ -302,7 +302,7 @@ def read_policy_checkpoint(checkpoint: str | Path | Mapping[str, Any]) -> dict[s
         source = repr(str(path))
     if not isinstance(data, dict) or data.get("format") != POLICY_FORMAT:
         found = data.get("format") if isinstance(data, dict) else type(data).__name__
-        hint = " (an encoder checkpoint goes to --init-encoder)" if found == "rlkit.nn.encoder/1" else ""
+        hint = " (an encoder checkpoint goes to `policy.init_encoder`)" if found == "rlkit.nn.encoder/1" else ""
         raise ValueError(f"got {source} with format {found!r}; expected {POLICY_FORMAT!r} from `rlkit pretrain bc`{hint}")
     return data
 

@@ -33,7 +33,7 @@ _NOT_NETWORK = ("seed", "sequence")  # checkpoint config entries that are not po
 def encoder_checkpoint_of(policy_config: Any) -> dict[str, Any] | None:
     """The encoder checkpoint a policy config starts from: ``init_encoder``'s, or ``init_policy``'s embedded one."""
     if policy_config.init_encoder is not None and policy_config.init_policy is not None:
-        raise ValueError("got both --init-encoder and --init-policy; the policy checkpoint holds its encoder: pass only --init-policy")
+        raise ValueError("got both `policy.init_encoder` and `policy.init_policy`; the policy checkpoint holds its encoder: give only `policy.init_policy`")
     if policy_config.init_policy is not None:
         from rlkit.pretrain.bc import read_policy_checkpoint
 
@@ -44,8 +44,8 @@ def encoder_checkpoint_of(policy_config: Any) -> dict[str, Any] | None:
         except ValueError as exc:
             if "rlkit.pretrain.policy/1" in str(exc):
                 raise ValueError(
-                    f"--init-encoder {policy_config.init_encoder!r} is a behaviour-cloning policy checkpoint; "
-                    "use --init-policy to load it (or the encoder.pt beside it)"
+                    f"`policy.init_encoder` {policy_config.init_encoder!r} is a behaviour-cloning policy checkpoint; "
+                    "give it as `policy.init_policy` (or the encoder.pt beside it as `policy.init_encoder`)"
                 ) from None
             raise
     return None
@@ -59,7 +59,7 @@ def resolve_policy_config(policy_config: Any, sequence: bool) -> Any:
     data = encoder_checkpoint_of(policy_config)
     if data is None:
         if policy_config.freeze_encoder:
-            raise ValueError("got --freeze-encoder without --init-encoder or --init-policy; freezing a random encoder is a mistake")
+            raise ValueError("got `policy.freeze_encoder` without `policy.init_encoder` or `policy.init_policy`; freezing a random encoder is a mistake")
         return policy_config
     name, config = data["name"], dict(data["config"])
     source = policy_config.init_encoder or policy_config.init_policy
@@ -70,8 +70,8 @@ def resolve_policy_config(policy_config: Any, sequence: bool) -> Any:
         raise ValueError(f"checkpoint {source!r} holds {kind}; it starts {want}, not this agent")
     if policy_config.encoder is not None and policy_config.encoder != name:
         raise ValueError(
-            f"got --encoder {policy_config.encoder!r} with checkpoint {source!r} of a {name!r} encoder; "
-            f"drop --encoder (the checkpoint's is used) or pass --encoder {name}"
+            f"got `policy.encoder` {policy_config.encoder!r} with checkpoint {source!r} of a {name!r} encoder; "
+            f"drop `policy.encoder` (the checkpoint's is used) or give `policy.encoder={name}`"
         )
     kwargs = {k: v for k, v in config.items() if k not in _NOT_NETWORK}
     given = dict(policy_config.encoder_kwargs)
@@ -161,8 +161,8 @@ def _load_head(policy: torch.nn.Module, checkpoint: str) -> str:
         family = "td3"
     else:
         raise ValueError(
-            f"--init-policy loads an actor head into SB3's ActorCriticPolicy (ppo, a2c, trpo) or SAC's / TD3's actor "
-            f"(sac, tqc, td3, ddpg); got a {name}; use --init-encoder for the encoder alone"
+            f"`policy.init_policy` loads an actor head into SB3's ActorCriticPolicy (ppo, a2c, trpo) or SAC's / TD3's actor "
+            f"(sac, tqc, td3, ddpg); got a {name}; use `policy.init_encoder` for the encoder alone"
         )
     saved_space = space_from_dict(data["action_space"])
     if space_to_dict(saved_space) != space_to_dict(policy.action_space):
@@ -172,19 +172,19 @@ def _load_head(policy: torch.nn.Module, checkpoint: str) -> str:
     if family == "actor_critic" and kind == "squashed":
         raise ValueError(
             f"policy checkpoint {checkpoint!r} has a tanh-squashed head (for sac, td3, ddpg); {name}'s Gaussian is unsquashed "
-            "and would act differently: clone again without --head squashed to start ppo, a2c or trpo"
+            "and would act differently: clone again without `head=squashed` to start ppo, a2c or trpo"
         )
     if family != "actor_critic" and kind != "squashed":
         what = "SAC's actor squashes its Gaussian" if family == "sac" else "TD3's actor squashes its action"
         raise ValueError(
             f"policy checkpoint {checkpoint!r} has an unsquashed {kind} head; {what} with tanh, so it would act differently: "
-            "clone with `rlkit pretrain bc --head squashed` (or start ppo, a2c or trpo from this checkpoint)"
+            "clone with `rlkit pretrain bc` and `head=squashed` (or start ppo, a2c or trpo from this checkpoint)"
         )
     activation = getattr(policy, "activation_fn", None)
     if data["net_arch"] and activation is not None and activation.__name__ != data["activation"]:
         raise ValueError(
             f"policy checkpoint {checkpoint!r} was trained with activation {data['activation']}; the agent uses {activation.__name__}; "
-            f"pass --set policy.activation_fn={data['activation']}"
+            f"use `policy.activation_fn={data['activation']}`"
         )
     head = data["head"]
     net_arch = list(data["net_arch"])
@@ -195,7 +195,7 @@ def _load_head(policy: torch.nn.Module, checkpoint: str) -> str:
         targets = [(policy.mlp_extractor.policy_net, policy_net), (policy.action_net, action_net)]
     elif family == "sac":
         if getattr(actor, "use_sde", False):
-            raise ValueError(f"{name} uses gSDE (use_sde=True), whose std is not a layer a BC head maps onto; pass --algo-kwargs use_sde=false")
+            raise ValueError(f"{name} uses gSDE (use_sde=True), whose std is not a layer a BC head maps onto; use `algo_kwargs.use_sde=false`")
         other = "qf: [256, 256]"
         log_std = {"weight": torch.zeros_like(actor.log_std.weight), "bias": head["log_std"]}
         targets = [(actor.latent_pi, policy_net), (actor.mu, action_net), (actor.log_std, log_std)]
@@ -209,7 +209,7 @@ def _load_head(policy: torch.nn.Module, checkpoint: str) -> str:
         if set(state) != set(own) or any(tuple(own[k].shape) != tuple(v.shape) for k, v in state.items()):
             raise ValueError(
                 f"policy checkpoint {checkpoint!r} has a head of net_arch {net_arch} that does not fit the agent's actor "
-                f"({ {k: tuple(v.shape) for k, v in own.items()} }); pass --set policy.net_arch='{{pi: {net_arch}, {other}}}'"
+                f"({ {k: tuple(v.shape) for k, v in own.items()} }); use `policy.net_arch={{pi: {net_arch}, {other}}}`"
             )
     for module, state in targets:
         module.load_state_dict(state)
@@ -226,7 +226,7 @@ def _load_head(policy: torch.nn.Module, checkpoint: str) -> str:
             # gSDE's log_std is a (latent, action) matrix scaling state features: no single std maps onto it
             raise ValueError(
                 f"policy checkpoint {checkpoint!r} has a state-independent Gaussian std; the agent uses gSDE (use_sde=True), "
-                "whose std is a matrix over the policy's features; pass --algo-kwargs use_sde=false"
+                "whose std is a matrix over the policy's features; use `algo_kwargs.use_sde=false`"
             )
         if not isinstance(log_std, torch.nn.Parameter) or log_std.shape != head["log_std"].shape:
             raise ValueError(f"policy checkpoint {checkpoint!r} has a Gaussian log_std {tuple(head['log_std'].shape)}; the agent's policy has none that fits")

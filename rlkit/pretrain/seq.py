@@ -130,7 +130,7 @@ def train_seq(
     check_positive(chunk_len=chunk_len, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, patience=patience)
     names = sequence_encoder_names()
     if encoder not in names:
-        raise ValueError(f"got --encoder {encoder!r} for sequence pretraining; expected one of: {', '.join(names)}")
+        raise ValueError(f"got `encoder` {encoder!r} for sequence pretraining; expected one of: {', '.join(names)}")
     torch.manual_seed(seed)
     seq_encoder = make_encoder(encoder, dataset.observation_space, sequence=True, seed=seed, **(encoder_kwargs or {}))
     targets = _targets(dataset)  # (N, D)
@@ -206,5 +206,5 @@ def _baselines(dataset: Dataset, targets: np.ndarray, rewards: np.ndarray, chunk
 
 
 def save_seq(result: SeqResult, path: str | Path, **metadata: Any) -> Path:
-    """The sequence encoder's checkpoint (``rlkit.nn.save_encoder``): what ``ppo-seq --init-encoder`` loads."""
+    """The sequence encoder's checkpoint (``rlkit.nn.save_encoder``): what ppo-seq's ``policy.init_encoder`` loads."""
     return save_encoder(result.model.encoder, path, task="seq", **metadata)

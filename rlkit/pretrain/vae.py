@@ -36,15 +36,15 @@ class VAEResult:
 
 def _check_body(body: str, space: Any) -> None:
     if body not in VAE_BODIES:
-        raise ValueError(f"got --encoder {body!r} for the VAE; expected one of {VAE_BODIES}")
+        raise ValueError(f"got `encoder` {body!r} for the VAE; expected one of {VAE_BODIES}")
     shape = getattr(space, "shape", None) or ()
     if body == "cnn" and len(shape) != 3:
         raise ValueError(
-            f"got --encoder cnn for observations {describe_space(space)}; the CNN VAE reads (C, H, W) images or grids: use --encoder mlp"
+            f"got `encoder=cnn` for observations {describe_space(space)}; the CNN VAE reads (C, H, W) images or grids: use `encoder=mlp`"
         )
     if body == "mlp" and len(shape) != 1:
         raise ValueError(
-            f"got --encoder mlp for observations {describe_space(space)}; the MLP VAE reads 1-D vectors: use --encoder cnn for (C, H, W)"
+            f"got `encoder=mlp` for observations {describe_space(space)}; the MLP VAE reads 1-D vectors: use `encoder=cnn` for (C, H, W)"
         )
 
 
@@ -131,5 +131,5 @@ def reconstruction_grid(model: VAEEncoder, observations: np.ndarray) -> torch.Te
 
 
 def save_vae(result: VAEResult, path: str | Path, **metadata: Any) -> Path:
-    """The encoder checkpoint (``rlkit.nn.save_encoder``): what ``--init-encoder`` loads."""
+    """The encoder checkpoint (``rlkit.nn.save_encoder``): what ``policy.init_encoder`` loads."""
     return save_encoder(result.encoder, path, task="vae", **metadata)

@@ -157,11 +157,11 @@ def test_frozen_ppo_seq_encoder_stays_frozen_after_resume(seq_ckpt, signal_at):
 def test_mismatches_are_refused(vae_ckpt, bc_ckpt):
     with pytest.raises(ValueError, match="observation space"):
         build("rlkit/HVAC-v0", init_encoder=str(vae_ckpt))
-    with pytest.raises(ValueError, match="drop --encoder"):
+    with pytest.raises(ValueError, match="drop `policy.encoder`"):
         build("rlkit/GridWorld-v0", init_encoder=str(vae_ckpt), encoder="mlp")
     with pytest.raises(ValueError, match="encoder kwargs"):
         build("rlkit/GridWorld-v0", init_encoder=str(vae_ckpt), encoder_kwargs={"latent_dim": 4})
-    with pytest.raises(ValueError, match="use --init-policy"):
+    with pytest.raises(ValueError, match="give it as `policy.init_policy`"):
         build("rlkit/GridWorld-v0", init_encoder=str(bc_ckpt[1]))
     with pytest.raises(ValueError, match="does not fit"):
         build("rlkit/GridWorld-v0", init_policy=str(bc_ckpt[1]), net_arch={"pi": [32], "vf": [64]})
@@ -247,9 +247,9 @@ def test_squashed_bc_head_starts_sac_and_td3_acting_as_the_bc_policy(squashed_bc
 
 def test_bc_heads_go_only_where_they_fit(squashed_bc, hvac_schedule, grid_optimal, tmp_path):
     gaussian = save_bc(train_bc(hvac_schedule, "mlp", epochs=1, seed=0), tmp_path / "gaussian.pt")
-    with pytest.raises(ValueError, match="--head squashed"):
+    with pytest.raises(ValueError, match="`head=squashed`"):
         build("rlkit/HVAC-v0", algo="sac", n_envs=1, algo_kwargs={}, init_policy=str(gaussian))
-    with pytest.raises(ValueError, match="without --head squashed"):
+    with pytest.raises(ValueError, match="without `head=squashed`"):
         build("Pendulum-v1", init_policy=str(squashed_bc[1]), net_arch={"pi": [32, 32], "vf": [64]}, activation_fn="ReLU")
     with pytest.raises(ValueError, match="activation_fn=ReLU"):
         build("Pendulum-v1", algo="sac", n_envs=1, algo_kwargs={}, init_policy=str(squashed_bc[1]), net_arch=[32, 32],
@@ -258,5 +258,5 @@ def test_bc_heads_go_only_where_they_fit(squashed_bc, hvac_schedule, grid_optima
         build("Pendulum-v1", algo="td3", n_envs=1, algo_kwargs={}, init_policy=str(squashed_bc[1]))
     with pytest.raises(ValueError, match="squashed head .* Box"):
         train_bc(grid_optimal, "mlp", head="squashed", epochs=1)
-    with pytest.raises(ValueError, match="uses gSDE .* use_sde=false"):
+    with pytest.raises(ValueError, match="uses gSDE .* `algo_kwargs.use_sde=false`"):
         build("rlkit/HVAC-v0", algo_kwargs={"n_steps": 32, "batch_size": 32, "use_sde": True}, init_policy=str(gaussian))

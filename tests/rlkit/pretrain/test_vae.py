@@ -38,7 +38,7 @@ def test_vae_same_seed_same_numbers(grid_optimal):
 
 @pytest.mark.parametrize("body, fixture", [("mlp", "image_random"), ("cnn", "grid_optimal")])
 def test_body_that_cannot_read_the_space_is_refused(body, fixture, request):
-    with pytest.raises(ValueError, match=f"--encoder {body}"):
+    with pytest.raises(ValueError, match=f"`encoder={body}`"):
         train_vae(request.getfixturevalue(fixture), body, epochs=1)
 
 

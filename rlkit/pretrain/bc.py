@@ -33,6 +33,8 @@ import gymnasium as gym
 import numpy as np
 import torch
 from gymnasium import spaces
+from stable_baselines3.common.distributions import SquashedDiagGaussianDistribution
+from stable_baselines3.sac.policies import LOG_STD_MAX, LOG_STD_MIN
 from torch import nn
 
 from rlkit.checkpoints import atomic_open
@@ -142,9 +144,6 @@ class BCPolicy(nn.Module):
 
     def _squashed_log_prob(self, mean: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         # SAC's own distribution, so that the clone is fitted to exactly what SAC's actor computes.
-        from stable_baselines3.common.distributions import SquashedDiagGaussianDistribution
-        from stable_baselines3.sac.policies import LOG_STD_MAX, LOG_STD_MIN
-
         low, high = self._bounds(mean.dtype, mean.device)
         scaled = 2.0 * ((actions - low) / (high - low)) - 1.0  # SB3's scale_action: the Box onto [-1, 1]
         log_std = self.log_std.clamp(LOG_STD_MIN, LOG_STD_MAX).expand_as(mean)  # (B, n)

@@ -10,6 +10,7 @@ from typing import Any, Iterator
 
 import numpy as np
 import torch
+from torch.utils.tensorboard import SummaryWriter
 
 from rlkit.checkpoints import atomic_write, create_unique_dir
 
@@ -35,8 +36,6 @@ def summary_writer(run_dir: str | Path | None) -> Any:
     """A TensorBoard ``SummaryWriter`` for ``run_dir`` (None: a writer that drops everything)."""
     if run_dir is None:
         return _NullWriter()
-    from torch.utils.tensorboard import SummaryWriter
-
     return SummaryWriter(log_dir=str(run_dir))
 
 

@@ -137,6 +137,28 @@ class PolicyConfig(_Schema):
     update on a minibatch of ``batch_size`` dataset steps (0 = off). Off-policy actor-critics only: sac, tqc, td3, ddpg."""
 
 
+class GailConfig(_Schema):
+    """Adversarial imitation (``rlkit train gail ENV --demos D.npz``): the agent learns from a discriminator's reward
+    (`rlkit.pretrain.gail`) instead of the env's; evaluations still report the env's return."""
+
+    demos: str
+    """An ``rlkit collect`` dataset (``.npz``, in the env's spaces) of the expert; read when a run starts and again on resume."""
+    encoder: str = "mlp"
+    """rlkit encoder of the discriminator's observations (feed-forward: mlp, cnn, …)."""
+    encoder_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Options of the discriminator's encoder."""
+    hidden: list[int] = Field(default_factory=lambda: [64, 64])
+    """Layers of the discriminator's head over ``[features, action]``."""
+    learning_rate: float = Field(3e-4, gt=0, allow_inf_nan=False)
+    """Adam learning rate of the discriminator."""
+    batch_size: int = Field(256, ge=1)
+    """Agent pairs per discriminator minibatch (with as many expert pairs)."""
+    epochs: int = Field(1, ge=1)
+    """Passes of the discriminator over each rollout's agent pairs."""
+    reward: Literal["gail", "logit"] = "gail"
+    """``gail``: ``-log(1 - D(s, a))``; ``logit``: ``log D - log(1 - D)`` (AIRL's form)."""
+
+
 class EvalConfig(_Schema):
     """Periodic evaluation during training (logged as ``eval/mean_reward``) and the final evaluation."""
 
@@ -190,6 +212,8 @@ class ExperimentConfig(_Schema):
     """Torch device: ``auto`` (CUDA when available), ``cpu``, ``cuda``, ``cuda:1``, …"""
     expected: ExpectedConfig | None = None
     """For experiments: the score the config reaches and the steps it takes."""
+    gail: GailConfig | None = None
+    """Train ``algo`` on a GAIL discriminator's reward (unset: on the env's reward)."""
 
     @field_validator("env", mode="before")
     @classmethod
@@ -205,7 +229,8 @@ class ExperimentConfig(_Schema):
         """``<env>__<algo>__<encoder>__s<seed>__<timestamp>``, safe as a directory name."""
         env = re.sub(r"[^A-Za-z0-9_.-]+", "-", self.env.id).strip("-")
         encoder = self.policy.encoder or "default"
-        return f"{env}__{self.algo}__{encoder}__s{self.seed}__{timestamp}"
+        algo = f"gail-{self.algo}" if self.gail is not None else self.algo
+        return f"{env}__{algo}__{encoder}__s{self.seed}__{timestamp}"
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

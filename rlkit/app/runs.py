@@ -334,6 +334,10 @@ def validate(config: ExperimentConfig) -> Any:
         from rlkit.pretrain.regularize import check_bc_config
 
         check_bc_config(config.policy, config.algo)
+    if config.gail is not None:
+        from rlkit.pretrain.gail.reward import check_gail_config
+
+        check_gail_config(config.gail, config.algo, config.env.vectorization)
     return algo
 
 
@@ -805,8 +809,15 @@ def train(
     if config.policy.bc_data is not None:  # resume reads it again, maybe from another working directory
         policy = config.policy.model_copy(update={"bc_data": str(Path(config.policy.bc_data).resolve())})
         config = config.model_copy(update={"policy": policy})
+    if config.gail is not None:  # the same
+        config = config.model_copy(update={"gail": config.gail.model_copy(update={"demos": str(Path(config.gail.demos).resolve())})})
     env = make_vec_env(config)
+    gail: list[Any] = []
     try:
+        if config.gail is not None:
+            from rlkit.pretrain.gail.reward import attach_gail
+
+            env, gail = attach_gail(env, config.gail, config.seed)
         model = algo.build(config, env)
         _load_pretrained(model, config)
         regularizer = _bc_regularizer(model, config)
@@ -821,7 +832,7 @@ def train(
         model.set_logger(make_logger(run_dir))
         if on_start is not None:
             on_start(run_dir)
-        return _learn(model, env, config, run_dir, True, list(callbacks), on_eval, progress_bar, handle_signals, regularizer)
+        return _learn(model, env, config, run_dir, True, [*callbacks, *gail], on_eval, progress_bar, handle_signals, regularizer)
     except BaseException:
         if latest_checkpoint(run_dir / CHECKPOINT_DIR) is None:
             shutil.rmtree(run_dir, ignore_errors=True)
@@ -890,6 +901,11 @@ def resume(
             return RunResult(run_dir, "finished", int(model.num_timesteps), metrics,
                              f"already finished ({model.num_timesteps} of {config.total_steps} steps)", checkpoint=ckpt, model=model)  # fmt: skip
         regularizer = _bc_regularizer(model, config, resuming=run_dir)
+        gail: list[Any] = []
+        if config.gail is not None:
+            from rlkit.pretrain.gail.reward import gail_callbacks
+
+            gail = gail_callbacks(env, config.gail, run_dir)
         if steps is not None:
             # Only once the checkpoint has loaded: a refused resume leaves the run as it was. The model
             # and device stay the run's (`device` is an override for this session, not saved).
@@ -902,6 +918,6 @@ def resume(
         model.set_logger(logger)
         if on_start is not None:
             on_start(run_dir, ckpt.step)
-        return _learn(model, env, config, run_dir, False, list(callbacks), on_eval, progress_bar, handle_signals, regularizer)
+        return _learn(model, env, config, run_dir, False, [*callbacks, *gail], on_eval, progress_bar, handle_signals, regularizer)
     finally:
         env.close()

@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     S = argparse.SUPPRESS  # unset options do not override the config; their defaults are in the help
     parser.add_argument("algo", nargs="?", default=S, metavar="ALGO",
-                        help=f"algorithm: {', '.join(algo_names())} (default: {DEFAULT_ALGO}, or the config's)")  # fmt: skip
+                        help=f"algorithm: {', '.join(algo_names())}, or gail (with --demos, --algo) (default: {DEFAULT_ALGO}, or the config's)")  # fmt: skip
     parser.add_argument("env", nargs="?", default=S, metavar="ENV",
                         help="Gymnasium env id, e.g. CartPole-v1, rlkit/HVAC-v0, or module:EnvId to import your module "
                              f"first (default: {DEFAULT_ENV_ID}, or the config's)")  # fmt: skip
@@ -52,6 +52,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keep the pretrained encoder fixed while the heads train (default: fine-tune it)")
     parser.add_argument("--critic-warmup-steps", type=int, default=S, metavar="N",
                         help=field_help(PolicyConfig, "critic_warmup_steps"))  # fmt: skip
+    parser.add_argument("--demos", default=S, metavar="PATH",
+                        help="adversarial imitation: train on a GAIL discriminator's reward against this `rlkit collect` dataset "
+                             "(rlkit train gail ENV --demos D.npz; gail.* options via --set) (default: the env's reward)")  # fmt: skip
+    parser.add_argument("--algo", dest="gail_algo", default=S, metavar="NAME", help="with ALGO gail: the agent trained on its reward, ppo, a2c, sac or td3 (default: ppo)")
     parser.add_argument("--bc-data", default=S, metavar="PATH", help=field_help(PolicyConfig, "bc_data"))
     parser.add_argument("--bc-weight", type=float, default=S, metavar="W", help=field_help(PolicyConfig, "bc_weight"))
     preset = ", unless a preset or --config sets it"
@@ -111,6 +115,7 @@ def build_config(args: argparse.Namespace):
     )
 
     algo, env = getattr(args, "algo", None), getattr(args, "env", None)
+    algo, demos = _gail_options(algo, getattr(args, "demos", None), getattr(args, "gail_algo", None))
     config_file = getattr(args, "config", None)
     if config_file is not None:
         data = read_config_file(config_file)
@@ -125,6 +130,8 @@ def build_config(args: argparse.Namespace):
         set_path(data, ["env", "id"], env)
     if getattr(args, "encoder", None) is not None:
         set_path(data, ["policy", "encoder"], args.encoder)
+    if demos is not None:
+        set_path(data, ["gail", "demos"], demos)
     for dest in ("init_encoder", "init_policy", "freeze_encoder", "bc_data"):
         if getattr(args, dest, None) is not None:
             set_path(data, ["policy", dest], getattr(args, dest))
@@ -155,6 +162,17 @@ def build_config(args: argparse.Namespace):
     if overrides:
         source = f"{source} with --set"
     return config_from_dict(data, source)
+
+
+def _gail_options(algo: str | None, demos: str | None, gail_algo: str | None) -> tuple[str | None, str | None]:
+    """``rlkit train gail ENV --demos D [--algo sac]`` -> (``sac``, ``D``); ``--algo`` belongs to ``gail`` only."""
+    if algo is not None and algo.strip().lower() == "gail":
+        if demos is None:
+            raise ValueError("rlkit train gail needs the expert's dataset: add --demos DATA.npz (from `rlkit collect`)")
+        return gail_algo or "ppo", demos
+    if gail_algo is not None:
+        raise ValueError(f"--algo {gail_algo} applies to `rlkit train gail`; otherwise name the algorithm as ALGO (rlkit train {gail_algo} ENV)")
+    return algo, demos
 
 
 def _progress(args: argparse.Namespace) -> bool:

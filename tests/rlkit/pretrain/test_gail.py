@@ -1,0 +1,120 @@
+"""GAIL: the discriminator separates datasets, the reward wrapper returns its value exactly, resume is exact, bad input is one line."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from gymnasium import spaces
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+from rlkit.app.cli import main
+from rlkit.app.config import load_config
+from rlkit.app.runs import resume, train
+from rlkit.nn.spaces import space_to_dict
+from rlkit.pretrain import save_dataset
+from rlkit.pretrain.dataset import Dataset
+from rlkit.pretrain.gail import Gail, GailReward
+from rlkit.pretrain.gail.reward import find_wrapper
+
+
+def synthetic(obs, actions, obs_space, act_space):
+    n = len(actions)
+    starts = np.zeros(n, dtype=bool)
+    starts[::20] = True
+    manifest = {"env_id": "synthetic", "observation_space": space_to_dict(obs_space), "action_space": space_to_dict(act_space)}
+    return Dataset(obs, actions, np.zeros(n, np.float32), starts, np.roll(starts, -1), np.zeros(n, dtype=bool), manifest)
+
+
+def test_discriminator_separates_clearly_different_datasets():
+    rng = np.random.default_rng(0)
+    obs_space, act_space = spaces.Box(-5, 5, (2,), np.float32), spaces.Discrete(3)
+    expert_obs = rng.normal(1.0, 0.5, (1000, 2)).astype(np.float32)
+    demos = synthetic(expert_obs, np.zeros(1000, np.int64), obs_space, act_space)  # the expert always takes action 0
+    gail = Gail(demos, hidden=(32,), learning_rate=3e-3, batch_size=128, epochs=1, seed=0)
+    agent_obs = rng.normal(-1.0, 0.5, (1000, 2)).astype(np.float32)
+    agent_actions = rng.integers(1, 3, 1000)
+    first = gail.update(agent_obs, agent_actions, demos)
+    for _ in range(10):
+        last = gail.update(agent_obs, agent_actions, demos)
+    assert last["disc_loss"] < first["disc_loss"] and last["expert_acc"] > 0.95 and last["agent_acc"] > 0.95
+    fresh_expert = rng.normal(1.0, 0.5, (200, 2)).astype(np.float32)
+    fresh_agent = rng.normal(-1.0, 0.5, (200, 2)).astype(np.float32)
+    # Higher reward for expert-like pairs than for the agent's.
+    assert gail.reward(fresh_expert, np.zeros(200, np.int64)).min() > gail.reward(fresh_agent, rng.integers(1, 3, 200)).max()
+
+
+@pytest.mark.parametrize("kind", ["gail", "logit"])
+def test_reward_wrapper_returns_the_discriminators_value_exactly(collect_from, kind):
+    demos = collect_from("CartPole-v1", "random", 200)
+    gail = Gail(demos, reward=kind, seed=1)
+    env = GailReward(DummyVecEnv([lambda: gym.make("CartPole-v1")] * 3), gail)
+    env.seed(0)
+    obs = env.reset()
+    rng = np.random.default_rng(0)
+    ended = 0
+    for _ in range(40):  # random actions: episodes end (and reset) within this
+        actions = rng.integers(0, 2, 3)
+        with torch.no_grad():
+            logits = gail.discriminator(obs, actions)
+        expected = (F.softplus(logits) if kind == "gail" else logits).numpy()
+        new_obs, rewards, dones, _ = env.step(actions)
+        assert np.array_equal(rewards, expected.astype(np.float32))
+        obs = new_obs
+        ended += int(dones.sum())
+    assert ended > 0
+    pairs_obs, pairs_actions = env.take_transitions()
+    assert pairs_obs.shape == (120, 4) and pairs_actions.shape == (120,)
+    assert env.agent_obs == [] and env.agent_actions == []  # taken once
+
+
+def _config(tmp_path, demos, *overrides):
+    return load_config(overrides=[
+        f"logdir={tmp_path / 'runs'}", "device=cpu", "n_envs=2", "total_steps=512", "checkpoint_every=0",
+        "eval.every=128", "eval.episodes=2", f"gail={{demos: {demos}, batch_size: 32, hidden: [16]}}", *overrides,
+    ])  # fmt: skip
+
+
+CASES = {
+    "ppo": ("CartPole-v1", ["algo=ppo", "env.id=CartPole-v1", "algo_kwargs={n_steps: 32, batch_size: 32, n_epochs: 2}"]),
+    "sac": ("Pendulum-v1", ["algo=sac", "env.id=Pendulum-v1", "algo_kwargs={learning_starts: 64, batch_size: 32, buffer_size: 1000, train_freq: 16}"]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_stop_and_resume_equals_training_straight(tmp_path, collect_from, case, signal_at, assert_same_training):
+    env_id, overrides = CASES[case]
+    demos = save_dataset(collect_from(env_id, "random", 300), tmp_path / "demos.npz")
+    config = _config(tmp_path, demos, *overrides)
+    straight = train(config)
+    assert straight.status == "finished" and "gail-" in straight.run_dir.name
+    stopped = train(config, callbacks=[signal_at(256)])
+    assert stopped.status == "interrupted" and 256 <= stopped.checkpoint.step < 512
+    resumed = resume(stopped.run_dir)
+    assert resumed.status == "finished"
+    assert_same_training(straight, resumed, "resumed", required=("eval/mean_reward", "gail/disc_loss", "gail/expert_acc", "gail/agent_acc"))
+    a, b = (find_wrapper(r.model.get_env()).gail for r in (straight, resumed))
+    da, db = a.discriminator.state_dict(), b.discriminator.state_dict()
+    assert all(torch.equal(da[k], db[k]) for k in da), "discriminator weights differ"
+    oa, ob = a.optimizer.state_dict()["state"], b.optimizer.state_dict()["state"]
+    assert oa.keys() == ob.keys() and all(torch.equal(oa[k]["exp_avg"], ob[k]["exp_avg"]) for k in oa), "optimizer state differs"
+
+
+def test_cli_refuses_demos_of_other_spaces(tmp_path, collect_from, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    save_dataset(collect_from("rlkit/GridWorld-v0", "random", 50), tmp_path / "grid.npz")
+    argv = ["train", "gail", "CartPole-v1", "--demos", "grid.npz", "--steps", "64", "--logdir", "runs"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "dataset of 'rlkit/GridWorld-v0' has observation space" in err and "the env (--demos) has" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
+    for argv, message in (
+        (["train", "gail", "CartPole-v1"], "needs the expert's dataset"),
+        (["train", "ppo", "CartPole-v1", "--algo", "sac"], "--algo sac applies to `rlkit train gail`"),
+        (["train", "gail", "CartPole-v1", "--demos", "grid.npz", "--algo", "dqn"], "GAIL feeds its reward to"),
+        (["train", "gail", "CartPole-v1", "--demos", "missing.npz"], "does not exist"),
+    ):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, err

@@ -209,21 +209,7 @@ class SequenceRolloutBuffer(BaseBuffer):
                 f"SequenceRolloutBuffer.add: the buffer already holds buffer_size={self.buffer_size} steps; "
                 f"call reset() before collecting the next rollout."
             )
-        if not isinstance(state, (tuple, list)) or len(state) != len(self.state_shapes):
-            got = f"a tuple of {len(state)}" if isinstance(state, (tuple, list)) else f"a {type(state).__name__}"
-            raise ValueError(
-                f"SequenceRolloutBuffer.add: state is {got}; expected a tuple of {len(self.state_shapes)} arrays "
-                f"of shapes (n_envs, *s) for s in state_shapes={self.state_shapes}."
-            )
-        states = []
-        for i, (s, shape) in enumerate(zip(state, self.state_shapes)):
-            array = _to_numpy(s)
-            if array.shape != (self.n_envs, *shape):
-                raise ValueError(
-                    f"SequenceRolloutBuffer.add: state[{i}] has shape {array.shape}; expected "
-                    f"(n_envs, *state_shapes[{i}])={(self.n_envs, *shape)} (batch first)."
-                )
-            states.append(array)
+        states = self._states(state)
         starts = self._per_env("episode_start", episode_start).astype(np.float32)
         if not np.all((starts == 0) | (starts == 1)):
             raise ValueError(
@@ -263,6 +249,25 @@ class SequenceRolloutBuffer(BaseBuffer):
                     f"(n_envs, *action_mask_shape)={(self.n_envs, *self.action_mask_shape)}."
                 )
         self._add_unchecked(obs, action, reward, starts, value, log_prob, states, truncated, truncation_values, action_mask)
+
+    def _states(self, state: Any) -> list[np.ndarray]:
+        """``state`` as NumPy arrays, each checked against its ``state_shapes`` entry (batch first)."""
+        if not isinstance(state, (tuple, list)) or len(state) != len(self.state_shapes):
+            got = f"a tuple of {len(state)}" if isinstance(state, (tuple, list)) else f"a {type(state).__name__}"
+            raise ValueError(
+                f"SequenceRolloutBuffer.add: state is {got}; expected a tuple of {len(self.state_shapes)} arrays "
+                f"of shapes (n_envs, *s) for s in state_shapes={self.state_shapes}."
+            )
+        states = []
+        for i, (s, shape) in enumerate(zip(state, self.state_shapes)):
+            array = _to_numpy(s)
+            if array.shape != (self.n_envs, *shape):
+                raise ValueError(
+                    f"SequenceRolloutBuffer.add: state[{i}] has shape {array.shape}; expected "
+                    f"(n_envs, *state_shapes[{i}])={(self.n_envs, *shape)} (batch first)."
+                )
+            states.append(array)
+        return states
 
     def _add_unchecked(self, obs, action, reward, episode_start, value, log_prob, state, truncated, truncation_values, action_mask):
         # The one place a step is stored; `add` reaches it after its checks (and conversions), or directly.

@@ -21,6 +21,7 @@ FIELD_FLAGS: dict[str, str] = {
     "policy.critic_warmup_steps": "--critic-warmup-steps",
     "policy.bc_data": "--bc-data",
     "policy.bc_weight": "--bc-weight",
+    "gail.demos": "--demos",
     "n_envs": "--n-envs",
     "seed": "--seed",
     "total_steps": "--steps",

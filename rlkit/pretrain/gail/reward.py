@@ -98,20 +98,20 @@ def find_wrapper(env: Any) -> GailReward | None:
 def load_demos(path: str, env: VecEnv) -> Dataset:
     """The dataset at ``path``, checked against the env's spaces (one line naming both where they differ)."""
     demos = load_dataset(path)
-    check_spaces(demos, env.observation_space, env.action_space, target="the env (--demos)")
+    check_spaces(demos, env.observation_space, env.action_space, target="the env (`gail.demos`)")
     if len(demos) == 0:
-        raise ValueError(f"--demos {path!r} holds no steps; collect some with `rlkit collect`")
+        raise ValueError(f"`gail.demos` {path!r} holds no steps; collect some with `rlkit collect`")
     return demos
 
 
 def check_gail_config(gail_config: Any, algo: str, vectorization: str) -> None:
     """One line for what GAIL cannot do: another agent, or env copies in subprocesses (not checkpointed)."""
     if algo not in ALGOS:
-        raise ValueError(f"GAIL feeds its reward to {', '.join(ALGOS)}; got algo {algo!r} (rlkit train gail ENV --algo ppo|sac)")
+        raise ValueError(f"GAIL feeds its reward to {', '.join(ALGOS)}; got algo {algo!r}")
     if vectorization == "subproc":
         raise ValueError("GAIL's discriminator lives in the env stack, which env.vectorization=subproc does not checkpoint; use auto or dummy")
     if not Path(gail_config.demos).is_file():
-        raise FileNotFoundError(f"--demos {gail_config.demos!r} does not exist (write one with `rlkit collect`)")
+        raise FileNotFoundError(f"`gail.demos` {gail_config.demos!r} does not exist (write one with `rlkit collect`)")
 
 
 def attach_gail(env: VecEnv, gail_config: Any, seed: int) -> tuple[VecEnv, list[BaseCallback]]:

@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     run_dir = common.create_run_dir(args.logdir, args.task, env_id, args.encoder, args.seed)
     try:
         common.write_json(run_dir / common.CONFIG_FILE, {**settings, "dataset_manifest": dataset.manifest})
-        meta = {"dataset": str(args.data), "env_id": env_id}
+        meta = {"dataset": str(args.data), "env_id": env_id, "env_kwargs": dict(dataset.manifest.get("env_kwargs") or {})}
         if args.task == "vae":
             from rlkit.pretrain.vae import save_vae, train_vae
 

@@ -37,7 +37,6 @@ def run_task(args: argparse.Namespace, dataset: Any, run_dir: Any, epochs: int, 
     policy = make_policy(dataset, args.encoder, encoder_kwargs, hidden, args.diffusion_steps, args.schedule,
                          args.steps_denoise, args.seed, args.prediction)  # fmt: skip
     result = train_diffusion(dataset, policy, epochs, batch_size, args.lr, args.holdout, args.ema_decay, args.seed, run_dir, device)
-    meta = {**meta, "env_kwargs": dict(dataset.manifest.get("env_kwargs") or {})}
     save_diffusion(result, run_dir / common.POLICY_FILE, **meta)
     save_encoder(result.policy.encoder, run_dir / common.ENCODER_FILE, task="diffusion", **meta)
     last = result.history[-1]

@@ -30,6 +30,7 @@ from __future__ import annotations
 import copy
 import difflib
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -239,63 +240,6 @@ class ExperimentConfig(_Schema):
         return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
 
 
-# Tuned starting points for `rlkit train ALGO ENV` (and bare `rlkit train`), by (algo, env id), as the
-# RL Baselines3 Zoo's hyperparams/*.yml are: overrides of the schema defaults. The experiments with the
-# same values (experiments/ppo_gridworld.yaml, ppo_cartpole.yaml) check what they reach, and a test
-# checks that the two stay identical.
-PRESETS: dict[tuple[str, str], dict[str, Any]] = {
-    ("ppo", "rlkit/GridWorld-v0"): {
-        "algo_kwargs": {
-            "n_steps": 64,
-            "batch_size": 256,
-            "n_epochs": 4,
-            "learning_rate": 0.001,
-            "gamma": 0.99,
-            "gae_lambda": 0.95,
-            "ent_coef": 0.01,
-        },
-        "n_envs": 16,
-        "total_steps": 50_000,
-        "eval": {"every": 5_000, "episodes": 20},
-        "checkpoint_every": 10_000,
-    },
-    ("ppo", "CartPole-v1"): {
-        "algo_kwargs": {
-            "n_steps": 32,
-            "batch_size": 256,
-            "n_epochs": 20,
-            "learning_rate": "lin_0.001",
-            "clip_range": "lin_0.2",
-            "gamma": 0.98,
-            "gae_lambda": 0.8,
-            "ent_coef": 0.0,
-        },
-        "n_envs": 8,
-        "total_steps": 100_000,
-        "eval": {"every": 10_000, "episodes": 20},
-    },
-}
-
-
-def preset(algo: str, env_id: str) -> dict[str, Any]:
-    """The config dict that ``rlkit train ALGO ENV`` starts from (schema defaults where no preset exists)."""
-    data: dict[str, Any] = {"algo": algo.lower(), "env": {"id": env_id}}
-    return deep_update(data, copy.deepcopy(PRESETS.get((algo.lower(), env_id), {})))
-
-
-# --- building configs -------------------------------------------------------------------------------
-
-
-def deep_update(base: dict[str, Any], updates: dict[str, Any]) -> dict[str, Any]:
-    """Recursively override `base` with `updates` (dicts merge key by key; anything else replaces)."""
-    for key, value in updates.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            deep_update(base[key], value)
-        else:
-            base[key] = value
-    return base
-
-
 class _UniqueKeyLoader(yaml.SafeLoader):
     """PyYAML's safe loader, refusing a mapping that repeats a key (PyYAML keeps the last one silently)."""
 
@@ -315,6 +259,56 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def load_yaml(text: str) -> Any:
     """``yaml.safe_load`` that refuses duplicate keys (raises ``yaml.YAMLError`` naming the key and its line)."""
     return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+PRESETS_FILE = Path(__file__).with_name("presets.yaml")
+
+
+@dataclass(frozen=True)
+class PresetInfo:
+    """How a preset was chosen (``experiment``: identical to an ``experiments/*.yaml``; ``derived``: adapted from
+    another preset, not measured on its env) and from what."""
+
+    chosen: Literal["experiment", "derived"]
+    source: str
+
+
+def _load_presets() -> tuple[dict[tuple[str, str], dict[str, Any]], dict[tuple[str, str], PresetInfo]]:
+    """``presets.yaml`` → (config overrides, how each was chosen), by (algo, env id)."""
+    presets, info = {}, {}
+    for entry in load_yaml(PRESETS_FILE.read_text()):
+        key = (entry["algo"], entry["env"])
+        if key in presets:
+            raise ValueError(f"{PRESETS_FILE}: two presets for {key}")
+        presets[key] = entry["config"]
+        info[key] = PresetInfo(entry["chosen"], entry["source"])
+    return presets, info
+
+
+# Starting points for `rlkit train ALGO ENV` (and bare `rlkit train`), by (algo, env id), as the RL
+# Baselines3 Zoo's hyperparams/*.yml are: overrides of the schema defaults, read from presets.yaml, whose
+# header says how they were chosen (PRESET_INFO). Tests check that each loads and trains, and that those
+# chosen as `experiment` stay identical to their experiments/*.yaml, which say what they reach.
+PRESETS, PRESET_INFO = _load_presets()
+
+
+def preset(algo: str, env_id: str) -> dict[str, Any]:
+    """The config dict that ``rlkit train ALGO ENV`` starts from (schema defaults where no preset exists)."""
+    data: dict[str, Any] = {"algo": algo.lower(), "env": {"id": env_id}}
+    return deep_update(data, copy.deepcopy(PRESETS.get((algo.lower(), env_id), {})))
+
+
+# --- building configs -------------------------------------------------------------------------------
+
+
+def deep_update(base: dict[str, Any], updates: dict[str, Any]) -> dict[str, Any]:
+    """Recursively override `base` with `updates` (dicts merge key by key; anything else replaces)."""
+    for key, value in updates.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            deep_update(base[key], value)
+        else:
+            base[key] = value
+    return base
 
 
 # A KEY=VALUE option's example in its error message: the keys of --env-kwargs are the env's, not config paths.

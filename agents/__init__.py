@@ -32,6 +32,35 @@ from typing import Any, Callable
 AGENT_MODULES: tuple[str, ...] = ("agents.sb3", "agents.sequence")
 
 ON_POLICY_SPACES = ("Box", "Discrete", "MultiDiscrete", "MultiBinary")
+# What SB3's policies read (its preprocess_obs); a Dict holds these, one level deep.
+OBSERVATION_SPACES = ("Box", "Discrete", "MultiDiscrete", "MultiBinary", "Dict")
+COMPOSITE_SPACES = ("Dict", "Tuple")
+
+
+def _class_names(space: Any) -> set[str]:
+    return {cls.__name__ for cls in type(space).__mro__}
+
+
+def observation_misfit(space: Any, readable: tuple[str, ...]) -> str | None:
+    """Why an agent that reads the space classes `readable` cannot read `space`, or None if it can.
+
+    A ``Dict`` or ``Tuple`` in `readable` holds the other classes of `readable`, one level deep (SB3's vec
+    envs and buffers store one level)."""
+    names = _class_names(space)
+    leaves = set(readable) - set(COMPOSITE_SPACES)
+    if names & set(COMPOSITE_SPACES):
+        if not names & set(readable):
+            return f"it reads {', '.join(readable)}, not {type(space).__name__}"
+        subspaces = space.spaces.values() if isinstance(space.spaces, dict) else space.spaces
+        for sub in subspaces:
+            if _class_names(sub) & set(COMPOSITE_SPACES):
+                return f"it holds {sub} inside {type(space).__name__}; it reads one level"
+            if not _class_names(sub) & leaves:
+                return f"it holds {sub}; it reads {', '.join(sorted(leaves))} inside {type(space).__name__}"
+        return None
+    if names & leaves:
+        return None
+    return f"it reads {', '.join(readable)}, not {type(space).__name__}"
 
 
 @dataclass(frozen=True)
@@ -52,6 +81,8 @@ class AlgoSpec:
     """``saved_spaces(path) -> (observation_space, action_space)`` of a saved agent, without loading weights."""
     valid_kwargs: Callable[[], list[str]]
     """Names accepted in ``algo_kwargs``."""
+    observation_spaces: tuple[str, ...] = OBSERVATION_SPACES
+    """Names of the Gymnasium observation-space classes the agent reads (a ``Dict``/``Tuple`` one level deep)."""
     off_policy: bool = False
     """Whether the agent has a replay buffer (saved with every checkpoint)."""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -60,6 +91,10 @@ class AlgoSpec:
         """Whether the agent can act in `action_space` (a Gymnasium space)."""
         names = {cls.__name__ for cls in type(action_space).__mro__}
         return bool(names & set(self.action_spaces))
+
+    def observation_misfit(self, observation_space: Any) -> str | None:
+        """Why the agent cannot read `observation_space`, or None if it can (see `observation_misfit`)."""
+        return observation_misfit(observation_space, self.observation_spaces)
 
 
 ALGOS: dict[str, AlgoSpec] = {}
@@ -102,7 +137,10 @@ def get_algo(name: str) -> AlgoSpec:
     return ALGOS[key]
 
 
-def algos_for(action_space: Any) -> list[str]:
-    """Names of the registered algorithms that fit `action_space`."""
+def algos_for(action_space: Any, observation_space: Any = None) -> list[str]:
+    """Names of the registered algorithms that fit `action_space` (and read `observation_space` if given)."""
     _load_modules()
-    return [name for name, spec in ALGOS.items() if spec.fits(action_space)]
+    return [
+        name for name, spec in ALGOS.items()
+        if spec.fits(action_space) and (observation_space is None or spec.observation_misfit(observation_space) is None)
+    ]  # fmt: skip

@@ -13,6 +13,10 @@ from agents import AlgoSpec, register_algo
 from agents.sb3 import saved_spaces
 
 
+# Every space rlkit's sequence encoders read (rlkit.nn.spaces), a Dict or Tuple one level deep.
+OBSERVATION_SPACES = ("Box", "Discrete", "MultiDiscrete", "MultiBinary", "Dict", "Tuple")
+
+
 def _algorithm_module() -> Any:
     return importlib.import_module("agents.sequence_ppo")
 
@@ -33,7 +37,8 @@ register_algo(
     AlgoSpec(
         name="ppo-seq",
         summary="PPO with a memory: any rlkit sequence encoder (--encoder lstm|gru|tcn|transformer; default lstm)",
-        action_spaces=("Discrete", "Box"),
+        action_spaces=("Discrete", "MultiDiscrete", "MultiBinary", "Box"),
+        observation_spaces=OBSERVATION_SPACES,
         build=build,
         load=load,
         saved_spaces=saved_spaces,

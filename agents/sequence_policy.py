@@ -5,7 +5,7 @@
     obs (B, T, *obs_shape), episode_starts (B, T), state
         └─ encoder = rlkit.nn.make_encoder(name, observation_space, sequence=True)  # lstm/gru/tcn/transformer
               features (B, T, F), new state
-              ├─ actor MLP  -> logits (B, T, n) (Discrete, masked by the action mask) | mean (B, T, d) (Box)
+              ├─ actor MLP  -> a distribution per action space (agents.sequence_heads; masked where the env masks)
               └─ critic MLP -> value (B, T)
 
 One call serves both rollouts (T = 1, the state carried between calls) and training (T = a chunk,
@@ -32,21 +32,13 @@ from gymnasium import spaces
 from stable_baselines3.common.policies import BasePolicy
 from torch import nn
 
-from rlkit.distributions import DiagGaussian, MaskedCategorical, sanitize_mask
+from agents.sequence_heads import SUPPORTED_ACTION_SPACES, ActionHead, check_action_space, mask_width, n_params
 from rlkit.nn import make_encoder, sequence_encoder_names
+from rlkit.nn.spaces import obs_as_tensor
 from rlkit.nn.recurrent import run_recurrent, stackable
 from rlkit.nn.transformer import run_transformers, stackable_transformers
 
-SUPPORTED_ACTION_SPACES = (spaces.Discrete, spaces.Box)
-
-
-def check_action_space(action_space: spaces.Space) -> None:
-    """Refuse an action space sequence PPO cannot act in, naming the agents that can."""
-    if not isinstance(action_space, SUPPORTED_ACTION_SPACES):
-        raise ValueError(
-            f"sequence PPO got action space {action_space}; it acts in Discrete and Box spaces "
-            "(for MultiDiscrete or MultiBinary actions use ppo or a2c)"
-        )
+__all__ = ["SUPPORTED_ACTION_SPACES", "SequenceActorCriticPolicy", "check_action_space"]
 
 
 def _mlp(input_dim: int, sizes: list[int], activation_fn: type[nn.Module]) -> tuple[nn.Module, int]:
@@ -74,7 +66,7 @@ class SequenceActorCriticPolicy(BasePolicy):
     """Sequence encoder + actor and critic heads; see the module docstring.
 
     :param observation_space: per-step observation space (anything ``make_encoder`` reads).
-    :param action_space: ``Discrete`` or ``Box``.
+    :param action_space: ``Discrete``, ``MultiDiscrete``, ``MultiBinary`` or a flat ``Box``.
     :param lr_schedule: learning-rate schedule (the optimizer is built with ``lr_schedule(1)``).
     :param encoder: sequence encoder name: ``lstm``, ``gru``, ``tcn`` or ``transformer``.
     :param encoder_kwargs: the encoder's options (``hidden_size`` for lstm/gru, ``channels`` for tcn,
@@ -144,13 +136,11 @@ class SequenceActorCriticPolicy(BasePolicy):
         self.pi_net, pi_dim = _mlp(self.encoder.output_dim, pi_sizes, activation_fn)
         self.vf_net, vf_dim = _mlp(self.encoder.output_dim, vf_sizes, activation_fn)
         self.discrete = isinstance(action_space, spaces.Discrete)
-        if self.discrete:
-            self.action_net = nn.Linear(pi_dim, int(action_space.n))
-        else:
-            if len(action_space.shape) != 1:
-                raise ValueError(f"sequence PPO got Box actions of shape {action_space.shape}; expected a flat (d,) Box")
-            self.action_net = nn.Linear(pi_dim, int(action_space.shape[0]))
-            self.log_std = nn.Parameter(torch.full((int(action_space.shape[0]),), float(log_std_init)))
+        self.head = ActionHead(action_space)
+        self.mask_width = mask_width(action_space)  # None: the space takes no action mask
+        self.action_net = nn.Linear(pi_dim, n_params(action_space))
+        if isinstance(action_space, spaces.Box):
+            self.log_std = nn.Parameter(torch.full((n_params(action_space),), float(log_std_init)))
         self.value_net = nn.Linear(vf_dim, 1)
         self.frozen = False
         if freeze_encoder:
@@ -211,8 +201,8 @@ class SequenceActorCriticPolicy(BasePolicy):
         episode_starts: torch.Tensor,
         state: tuple[torch.Tensor, ...] | None,
         action_masks: torch.Tensor | None = None,
-    ) -> tuple[MaskedCategorical | DiagGaussian, torch.Tensor, tuple[torch.Tensor, ...]]:
-        """``obs (B, T, *obs_shape)``, ``episode_starts (B, T)``, ``action_masks (B, T, n)`` bool or None
+    ) -> tuple[Any, torch.Tensor, tuple[torch.Tensor, ...]]:
+        """``obs (B, T, *obs_shape)``, ``episode_starts (B, T)``, ``action_masks (B, T, mask_width)`` bool or None
         -> (action distribution over ``(B, T)``, values ``(B, T)``, new state)."""
         if self.critic_encoder is None:
             features, new_state = self.encoder(obs, episode_starts, state)  # (B, T, F)
@@ -255,17 +245,27 @@ class SequenceActorCriticPolicy(BasePolicy):
             return None, None
         return tuple(state[: self._n_actor_state]), tuple(state[self._n_actor_state :])
 
-    def _distribution(self, features: torch.Tensor, action_masks: torch.Tensor | None) -> MaskedCategorical | DiagGaussian:
-        out = self.action_net(self.pi_net(features))  # (B, T, n) or (B, T, d)
-        if self.discrete:
-            return MaskedCategorical(out, None if action_masks is None else sanitize_mask(action_masks))
-        return DiagGaussian(out, self.log_std)
+    def _distribution(self, features: torch.Tensor, action_masks: torch.Tensor | None) -> Any:
+        out = self.action_net(self.pi_net(features))  # (B, T, p)
+        return self.head.distribution(out, getattr(self, "log_std", None), action_masks)
+
+    def actions_from_buffer(self, actions: torch.Tensor) -> torch.Tensor:
+        """Stored actions ``(B, T, action_dim)`` (float) as the distribution scores them."""
+        return self.head.from_buffer(actions)
 
     def actions_to_env(self, actions: np.ndarray) -> np.ndarray:
-        """Sampled actions ``(n, …)`` as the env takes them: Gaussian samples clipped to the Box."""
-        if self.discrete:
-            return actions
-        return np.clip(actions, self.action_space.low, self.action_space.high)
+        """Sampled actions ``(n, …)`` as the env takes them: shifted by a space's ``start``, clipped to a Box."""
+        return self.head.to_env(actions)
+
+    def obs_to_tensor(self, observation: Any) -> tuple[Any, bool]:
+        """SB3's ``obs_to_tensor``, for a ``Tuple`` space too (a tuple of per-slot arrays)."""
+        space = self.observation_space
+        if not isinstance(space, spaces.Tuple):
+            return super().obs_to_tensor(observation)
+        first = np.asarray(observation[0])
+        vectorized = first.shape != space.spaces[0].shape
+        obs = tuple(np.asarray(o).reshape((-1, *s.shape)) for o, s in zip(observation, space.spaces))
+        return obs_as_tensor(obs, self.device), vectorized
 
     def _predict(self, observation: Any, deterministic: bool = False) -> torch.Tensor:
         raise NotImplementedError("a sequence policy acts with a memory: use SequencePPO.predict(obs, state, episode_start)")

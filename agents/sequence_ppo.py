@@ -29,7 +29,8 @@ How it works
   with ``rlkit.vec_env.VectorEnvAdapter``, which handles every autoreset mode: in Gymnasium's default
   ``NEXT_STEP`` mode the step after a done is a reset step, which the adapter performs itself, so no
   reset-step reward is ever stored), or an env id / single env (wrapped in ``DummyVecEnv``).
-* **Action masks**: for ``Discrete`` actions, ``info["action_mask"]`` (1 = allowed) is read after every
+* **Action masks**: for ``Discrete`` actions (``MultiDiscrete``: one block of ``nvec[i]`` entries per
+  sub-action), ``info["action_mask"]`` (1 = allowed) is read after every
   step (the reset info for envs that just reset), stored, and applied to the logits in rollouts and
   training; envs without masks pay nothing.
 
@@ -55,11 +56,14 @@ from stable_baselines3.common.buffers import RolloutBuffer
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
-from stable_baselines3.common.utils import FloatSchedule, explained_variance, obs_as_tensor
+from stable_baselines3.common.utils import FloatSchedule, explained_variance
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
+from agents import observation_misfit
+from agents.sequence import OBSERVATION_SPACES
 from agents.sequence_policy import SUPPORTED_ACTION_SPACES, SequenceActorCriticPolicy, check_action_space
 from rlkit.buffers import SequenceRolloutBuffer
+from rlkit.nn.spaces import batch_size_of, obs_as_tensor
 from rlkit.nn.transformer import fixed_weights
 
 SelfSequencePPO = TypeVar("SelfSequencePPO", bound="SequencePPO")
@@ -72,21 +76,19 @@ def _innermost(env: VecEnv) -> VecEnv:
 
 
 def _with_time_axis(obs: Any) -> Any:
-    """``(n, *shape)`` tensors (or a dict of them) -> ``(n, 1, *shape)``."""
+    """``(n, *shape)`` tensors (or a dict or tuple of them) -> ``(n, 1, *shape)``."""
     if isinstance(obs, dict):
         return {key: value.unsqueeze(1) for key, value in obs.items()}
+    if isinstance(obs, tuple):
+        return tuple(value.unsqueeze(1) for value in obs)
     return obs.unsqueeze(1)
-
-
-def _rows(obs: Any, index: np.ndarray) -> Any:
-    if isinstance(obs, dict):
-        return {key: value[index] for key, value in obs.items()}
-    return obs[index]
 
 
 def _stack_obs(observations: list[Any]) -> Any:
     if isinstance(observations[0], dict):
         return {key: np.stack([o[key] for o in observations]) for key in observations[0]}
+    if isinstance(observations[0], tuple):
+        return tuple(np.stack([o[i] for o in observations]) for i in range(len(observations[0])))
     return np.stack(observations)
 
 
@@ -158,6 +160,9 @@ class SequencePPO(OnPolicyAlgorithm):
         env = self._as_vec_env(env)
         if getattr(env, "action_space", None) is not None:  # before SB3 builds anything for it
             check_action_space(env.action_space)
+            misfit = observation_misfit(env.observation_space, OBSERVATION_SPACES)
+            if misfit is not None:
+                raise ValueError(f"sequence PPO cannot read observation space {env.observation_space} ({misfit})")
         super().__init__(
             policy,
             env,
@@ -218,8 +223,8 @@ class SequencePPO(OnPolicyAlgorithm):
         self.set_random_seed(self.seed)
         self.policy = self.policy_class(self.observation_space, self.action_space, self.lr_schedule, **self.policy_kwargs)
         self.policy = self.policy.to(self.device)
-        discrete = isinstance(self.action_space, spaces.Discrete)
-        mask_shape = (int(self.action_space.n),) if discrete and self.use_action_masks else None
+        width = self.policy.mask_width
+        mask_shape = (width,) if width is not None and self.use_action_masks else None
         self.rollout_buffer = SequenceRolloutBuffer(
             self.n_steps,
             self.observation_space,
@@ -253,7 +258,7 @@ class SequencePPO(OnPolicyAlgorithm):
 
         For an env that just finished an episode the current observation is the reset one, whose info
         the VecEnv keeps in ``reset_infos`` (SB3's convention)."""
-        if not self.use_action_masks or not isinstance(self.action_space, spaces.Discrete):
+        if not self.use_action_masks or self.policy.mask_width is None:
             return None
         reset_infos = getattr(_innermost(self.env), "reset_infos", None) if dones is not None else None
         rows, found = [], False
@@ -265,7 +270,7 @@ class SequencePPO(OnPolicyAlgorithm):
             rows.append(mask)
         if not found:
             return None
-        n = int(self.action_space.n)
+        n = self.policy.mask_width
         out = np.ones((len(rows), n), dtype=bool)
         for i, mask in enumerate(rows):
             if mask is not None:
@@ -392,8 +397,7 @@ class SequencePPO(OnPolicyAlgorithm):
                 if masks is not None:
                     masks = masks.bool() | ~valid.unsqueeze(-1)  # padding: any action (never scored)
                 dist, values, _ = policy(batch.observations, batch.episode_starts, batch.states, masks)  # (B, T)
-                actions = batch.actions[..., 0].long() if policy.discrete else batch.actions  # (B, T) | (B, T, d)
-                log_prob = dist.log_prob(actions)  # (B, T)
+                log_prob = dist.log_prob(policy.actions_from_buffer(batch.actions))  # (B, T)
 
                 def mean(x: torch.Tensor) -> torch.Tensor:
                     return torch.where(valid, x, torch.zeros_like(x)).sum() / n_valid
@@ -445,7 +449,7 @@ class SequencePPO(OnPolicyAlgorithm):
         record("train/clip_fraction", float(torch.stack(stats["clip"]).mean()))
         record("train/loss", float(loss.detach()))
         record("train/explained_variance", explained_var)
-        if not policy.discrete:
+        if isinstance(self.action_space, spaces.Box):
             record("train/std", float(torch.exp(policy.log_std).mean()))
         record("train/n_updates", self._n_updates, exclude="tensorboard")
         record("train/clip_range", clip_range)
@@ -480,12 +484,13 @@ class SequencePPO(OnPolicyAlgorithm):
         :param episode_start: ``(n,)`` bool, True where ``observation`` starts an episode (memory reset);
             None = no resets.
         :param deterministic: the distribution's mode instead of a sample.
-        :param action_masks: ``(n, n_actions)`` (or ``(n_actions,)``) 1 = allowed, for Discrete actions.
+        :param action_masks: ``(n, width)`` (or ``(width,)``) 1 = allowed: ``width = n`` for ``Discrete(n)``,
+            ``sum(nvec)`` for ``MultiDiscrete`` (one block per sub-action).
         :return: ``(actions, state)``: actions clipped to a Box's bounds; the state as NumPy arrays.
         """
         self.policy.set_training_mode(False)
         obs, vectorized = self.policy.obs_to_tensor(observation)
-        n = next(iter(obs.values())).shape[0] if isinstance(obs, dict) else obs.shape[0]
+        n = batch_size_of(obs, self.observation_space)
         if state is None:
             memory = self.policy.initial_state(n)
         else:
@@ -501,11 +506,12 @@ class SequencePPO(OnPolicyAlgorithm):
             raise ValueError(f"predict: episode_start has {starts.size} entries; expected one per observation ({n})")
         masks_t = None
         if action_masks is not None:
-            if not self.policy.discrete:
-                raise ValueError(f"predict: action_masks given for {self.action_space}; masks apply to Discrete actions only")
+            width = self.policy.mask_width
+            if width is None:
+                raise ValueError(f"predict: action_masks given for {self.action_space}; masks apply to Discrete and MultiDiscrete actions")
             masks = np.asarray(action_masks, dtype=bool).reshape(n, -1)
-            if masks.shape[1] != int(self.action_space.n):
-                raise ValueError(f"predict: action_masks has {masks.shape[1]} columns; expected {int(self.action_space.n)}")
+            if masks.shape[1] != width:
+                raise ValueError(f"predict: action_masks has {masks.shape[1]} columns; expected {width} for {self.action_space}")
             masks_t = torch.as_tensor(masks, device=self.device).unsqueeze(1)
         with torch.no_grad():
             starts_t = torch.as_tensor(starts, device=self.device)

@@ -299,7 +299,7 @@ def validate(config: ExperimentConfig) -> Any:
 
     Returns the algorithm's `agents.AlgoSpec`. Raises `ValueError` (one line) for an unknown env id,
     algorithm, encoder, wrapper or ``algo_kwargs`` key, env kwargs the env rejects, or an algorithm
-    that does not fit the env's action space."""
+    that cannot read the env's observation space or act in its action space."""
     from agents import algos_for, get_algo
 
     check_device(config.device)
@@ -310,10 +310,19 @@ def validate(config: ExperimentConfig) -> Any:
         action_space, observation_space = env.action_space, env.observation_space
     finally:
         env.close()
+    misfit = algo.observation_misfit(observation_space)
+    if misfit is not None:
+        readers = algos_for(action_space, observation_space)
+        raise ValueError(
+            f"{config.algo} cannot read {config.env.id}'s observation space {observation_space} ({misfit}); "
+            + (f"algorithms that read it: {', '.join(readers)}; or " if readers else "")
+            + "flatten it with --wrapper FlattenObservation"
+        )
     if not algo.fits(action_space):
+        fit = ", ".join(algos_for(action_space)) or "none (flatten it with a Gymnasium action wrapper)"
         raise ValueError(
             f"{config.algo} cannot act in {config.env.id}'s action space {action_space} "
-            f"(it needs {' or '.join(algo.action_spaces)}); algorithms that fit: {', '.join(algos_for(action_space))}"
+            f"(it needs {' or '.join(algo.action_spaces)}); algorithms that fit: {fit}"
         )
     valid = algo.valid_kwargs()
     for key in config.algo_kwargs:

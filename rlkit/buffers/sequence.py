@@ -16,7 +16,7 @@ from rlkit.returns import gae_advantages
 
 
 class SequenceRolloutBufferSamples(NamedTuple):
-    observations: th.Tensor | dict[str, th.Tensor]  # (B, T, *obs_shape), per key for Dict spaces
+    observations: th.Tensor | dict[str, th.Tensor] | tuple[th.Tensor, ...]  # (B, T, *obs_shape), per key/slot
     actions: th.Tensor  # (B, T, action_dim) float32, as SB3's samples
     old_values: th.Tensor  # (B, T)
     old_log_prob: th.Tensor  # (B, T)
@@ -46,9 +46,9 @@ class SequenceRolloutBuffer(BaseBuffer):
 
     Chunking: each env's column is cut at every episode start and every ``chunk_len`` steps after
     it, so a chunk never spans two episodes; pieces shorter than ``chunk_len`` are padded at the
-    end (``mask`` False, values zero). A chunk's state is the stored state at its first step: the
-    real memory mid-episode, or the reset memory at an episode start (store the state the policy
-    actually read, i.e. after its reset). Every stored transition is in exactly one chunk.
+    end (``mask`` False, values zero, or a Discrete/MultiDiscrete observation's start). A chunk's
+    state is the stored state at its first step: the real memory mid-episode, or the reset memory
+    at an episode start (store the state the policy actually read, i.e. after its reset). Every stored transition is in exactly one chunk.
 
     Use::
 
@@ -78,7 +78,7 @@ class SequenceRolloutBuffer(BaseBuffer):
     minibatch of an epoch may be smaller.
 
     :param buffer_size: steps per env in a rollout (``n_steps``).
-    :param observation_space: observation space (Box, Discrete, MultiDiscrete, MultiBinary, Dict).
+    :param observation_space: observation space (Box, Discrete, MultiDiscrete, MultiBinary, Dict, Tuple).
     :param action_space: action space (Box, Discrete, MultiDiscrete, MultiBinary).
     :param device: torch device of the minibatch tensors.
     :param gae_lambda: GAE λ.
@@ -124,7 +124,17 @@ class SequenceRolloutBuffer(BaseBuffer):
                 f"SequenceRolloutBuffer: state_shapes={state_shapes!r}; expected a tuple of shapes, one per "
                 f"memory tensor without the batch axis, e.g. ((layers, H), (layers, H)) for an LSTM."
             ) from None
+        # A Tuple space is stored as a Dict keyed "0", "1", … (SB3's buffers know no Tuple) and served as a tuple.
+        self.tuple_slots = len(observation_space.spaces) if isinstance(observation_space, spaces.Tuple) else None
+        if self.tuple_slots is not None:
+            observation_space = spaces.Dict({str(i): s for i, s in enumerate(observation_space.spaces)})
         super().__init__(buffer_size, observation_space, action_space, device, n_envs=n_envs)
+        # Observations keep their space's shape (a Discrete one is a scalar, not SB3's (1,)), so that
+        # minibatches are (B, T, *space.shape) as the sequence encoders read them.
+        if isinstance(self.obs_shape, dict):
+            self.obs_shape = {key: tuple(observation_space[key].shape) for key in self.obs_shape}
+        else:
+            self.obs_shape = tuple(observation_space.shape)
         self.gae_lambda = gae_lambda
         self.gamma = gamma
         self.state_shapes = state_shapes
@@ -225,6 +235,7 @@ class SequenceRolloutBuffer(BaseBuffer):
                 "SequenceRolloutBuffer.add: got an action_mask but the buffer was built with "
                 "action_mask_shape=None; pass action_mask_shape=(n_actions,) to store masks."
             )
+        obs = self._as_stored(obs)
         if isinstance(self.observations, dict):
             obs = {key: self._obs(f"obs[{key!r}]", obs[key], obs_shape) for key, obs_shape in self.obs_shape.items()}
         else:
@@ -272,6 +283,7 @@ class SequenceRolloutBuffer(BaseBuffer):
     def _add_unchecked(self, obs, action, reward, episode_start, value, log_prob, state, truncated, truncation_values, action_mask):
         # The one place a step is stored; `add` reaches it after its checks (and conversions), or directly.
         pos, n = self.pos, self.n_envs
+        obs = self._as_stored(obs)
         if isinstance(self.observations, dict):
             for key, obs_shape in self.obs_shape.items():
                 self.observations[key][pos] = _to_numpy(obs[key]).reshape((n, *obs_shape))
@@ -292,6 +304,17 @@ class SequenceRolloutBuffer(BaseBuffer):
         self.pos += 1
         if self.pos == self.buffer_size:
             self.full = True
+
+    def _as_stored(self, obs: Any) -> Any:
+        """A Tuple space's observation (a tuple of per-slot arrays) as the stored dict."""
+        if self.tuple_slots is None or isinstance(obs, dict):
+            return obs
+        if not isinstance(obs, (tuple, list)) or len(obs) != self.tuple_slots:
+            raise ValueError(
+                f"SequenceRolloutBuffer.add: obs is a {type(obs).__name__}; expected a tuple of "
+                f"{self.tuple_slots} arrays for the Tuple observation space."
+            )
+        return {str(i): o for i, o in enumerate(obs)}
 
     def compute_returns_and_advantage(self, last_values: th.Tensor | np.ndarray, dones: np.ndarray) -> None:
         """GAE(λ) with the stored truncation bootstraps (:func:`rlkit.returns.gae_advantages`).
@@ -361,22 +384,31 @@ class SequenceRolloutBuffer(BaseBuffer):
         )  # (n_chunks, T) each
         return len(layout.env)
 
-    def _gather(self, array: np.ndarray, index: np.ndarray, pad: np.ndarray, dtype: Any = None) -> th.Tensor:
+    def _gather(self, array: np.ndarray, index: np.ndarray, pad: np.ndarray, dtype: Any = None, fill: Any = 0) -> th.Tensor:
         flat = array.reshape(self.buffer_size * self.n_envs, *array.shape[2:])
         out = flat[index]  # (B, T, ...)
         if dtype is not None:
             out = out.astype(dtype, copy=False)
-        out[pad] = 0
+        out[pad] = fill
         return th.as_tensor(out, device=self.device)
+
+    def _gather_obs(self, array: np.ndarray, space: spaces.Space, index: np.ndarray, pad: np.ndarray) -> th.Tensor:
+        # Padding is zero, or a Discrete/MultiDiscrete space's start (zero would lie outside the space).
+        fill = getattr(space, "start", 0) if isinstance(space, (spaces.Discrete, spaces.MultiDiscrete)) else 0
+        return self._gather(array, index, pad, fill=fill)
 
     def _get_samples(self, batch_inds: np.ndarray, env: Any = None) -> SequenceRolloutBufferSamples:
         index = self._gather_index[batch_inds]  # (B, T)
         mask = self._gather_mask[batch_inds]  # (B, T)
         pad = ~mask
         if isinstance(self.observations, dict):
-            observations = {key: self._gather(obs, index, pad) for key, obs in self.observations.items()}
+            observations = {
+                key: self._gather_obs(obs, self.observation_space[key], index, pad) for key, obs in self.observations.items()
+            }
+            if self.tuple_slots is not None:
+                observations = tuple(observations[str(i)] for i in range(self.tuple_slots))
         else:
-            observations = self._gather(self.observations, index, pad)
+            observations = self._gather_obs(self.observations, self.observation_space, index, pad)
         first = index[:, 0]  # (B,) flat index of each chunk's first step
         states = tuple(
             th.as_tensor(s.reshape(self.buffer_size * self.n_envs, *s.shape[2:])[first], device=self.device)

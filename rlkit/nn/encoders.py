@@ -9,16 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 import gymnasium as gym
-import numpy as np
 import torch
 from gymnasium import spaces
 from torch import nn
 
 from rlkit.nn.sequence import SequenceModule
 from rlkit.nn.spaces import (
+    as_batch,
     check_obs_shape,
     describe_space,
     flatten_preprocessed,
+    lead_shape,
+    merge_lead,
     obs_as_tensor,
     preprocess,
     sample_observation,
@@ -174,8 +176,8 @@ class SequenceEncoder(Encoder):
         x = obs_as_tensor(x, self.device)
         check_obs_shape(x, self.observation_space, 2, f"sequence encoder {self.name!r}")
         space = self.observation_space
-        lead = _lead_shape(x, space)  # (B, T)
-        flat = _merge_lead(x, space)  # (B * T, *obs_shape)
+        lead = lead_shape(x, space, 2)  # (B, T)
+        flat = merge_lead(x, space, 2)  # (B * T, *obs_shape)
         if self.inner is not None:
             steps = self.inner(flat)  # (B * T, D)
         else:
@@ -188,30 +190,12 @@ class SequenceEncoder(Encoder):
         return self.core(self.encode_steps(x), episode_starts, state)  # (B, T, output_dim), new state
 
 
-def _lead_shape(x: Any, space: gym.Space) -> tuple[int, int]:
-    if isinstance(space, spaces.Dict):
-        k = next(iter(space.spaces))
-        return _lead_shape(x[k], space[k])
-    return tuple(x.shape[:2])
-
-
-def _merge_lead(x: Any, space: gym.Space) -> Any:
-    if isinstance(space, spaces.Dict):
-        return {k: _merge_lead(x[k], s) for k, s in space.spaces.items()}
-    return x.reshape(-1, *x.shape[2:])
-
-
 def _dry_run_dim(encoder: Encoder) -> int:
     """``output_dim`` from one forward pass over a (seeded) sample of the space, as SB3's NatureCNN."""
     was_training = encoder.training
     encoder.eval()  # no dropout draws (the global RNG stays put), BatchNorm uses its running stats
     with torch.no_grad():
-        sample = sample_observation(encoder.observation_space)
-        if isinstance(sample, dict):
-            batch = {k: torch.as_tensor(np.asarray(v)[None]) for k, v in sample.items()}
-        else:
-            batch = torch.as_tensor(np.asarray(sample)[None])
-        out = encoder(batch)
+        out = encoder(as_batch(sample_observation(encoder.observation_space)))
     encoder.train(was_training)
     if out.dim() != 2:
         raise AssertionError(f"encoder {encoder.name!r} returned shape {tuple(out.shape)}; expected (B, output_dim)")

@@ -7,7 +7,8 @@ it is called on raw observations (``encoder(obs)``) or inside an SB3 policy, whi
 before its features extractor (``encoder.forward_preprocessed(obs)``). One deliberate
 difference: a ``Discrete``/``MultiDiscrete`` with a non-zero ``start`` is shifted to 0 before the
 one-hot (SB3 ignores ``start``). The version here also accepts any number of leading dims
-(``(B, T, *shape)`` for sequence encoders), which SB3's does not.
+(``(B, T, *shape)`` for sequence encoders), which SB3's does not, and ``Tuple`` spaces (observations
+a tuple of per-slot arrays, as SB3's vec envs return them), read like a ``Dict`` keyed by position.
 
 ``space_to_dict``/``space_from_dict`` store a space as plain lists and numbers, so that encoder
 checkpoints load with ``torch.load(weights_only=True)`` (no pickled objects).
@@ -23,7 +24,20 @@ import torch
 import torch.nn.functional as F
 from gymnasium import spaces
 
-SUPPORTED_SPACES = "Box, Discrete, MultiDiscrete, MultiBinary, or a Dict of these"
+SUPPORTED_SPACES = "Box, Discrete, MultiDiscrete, MultiBinary, or a Dict or Tuple of these"
+
+
+def children(space: gym.Space) -> list[tuple[Any, gym.Space]]:
+    """``(key, subspace)`` of a ``Dict`` (keys) or ``Tuple`` (positions); empty for any other space."""
+    if isinstance(space, spaces.Dict):
+        return list(space.spaces.items())
+    if isinstance(space, spaces.Tuple):
+        return list(enumerate(space.spaces))
+    return []
+
+
+def is_composite(space: gym.Space) -> bool:
+    return isinstance(space, (spaces.Dict, spaces.Tuple))
 
 
 def describe_space(space: gym.Space) -> str:
@@ -41,13 +55,15 @@ def describe_space(space: gym.Space) -> str:
         return f"MultiBinary({space.n})"
     if isinstance(space, spaces.Dict):
         return "Dict(" + ", ".join(f"{k}: {describe_space(s)}" for k, s in space.spaces.items()) + ")"
+    if isinstance(space, spaces.Tuple):
+        return "Tuple(" + ", ".join(describe_space(s) for s in space.spaces) + ")"
     return repr(space)
 
 
 def check_supported(space: gym.Space) -> None:
     """Raise a one-line ``ValueError`` for a space rlkit's encoders cannot read."""
-    if isinstance(space, spaces.Dict):
-        for sub in space.spaces.values():
+    if is_composite(space):
+        for _, sub in children(space):
             check_supported(sub)
         return
     if isinstance(space, spaces.MultiDiscrete) and space.nvec.ndim != 1:
@@ -83,25 +99,27 @@ def flat_dim(space: gym.Space) -> int:
         return int(space.nvec.sum())
     if isinstance(space, spaces.MultiBinary):
         return int(np.prod(space.shape))
-    if isinstance(space, spaces.Dict):
-        return sum(flat_dim(s) for s in space.spaces.values())
+    if is_composite(space):
+        return sum(flat_dim(s) for _, s in children(space))
     check_supported(space)
     raise AssertionError("unreachable")
 
 
 def preprocessed_shape(space: gym.Space) -> tuple[int, ...]:
-    """Per-observation shape after ``preprocess`` (not defined for ``Dict``)."""
+    """Per-observation shape after ``preprocess`` (not defined for ``Dict`` or ``Tuple``)."""
     if isinstance(space, (spaces.Box, spaces.MultiBinary)):
         return tuple(space.shape)
     if isinstance(space, (spaces.Discrete, spaces.MultiDiscrete)):
         return (flat_dim(space),)
-    raise ValueError(f"got {describe_space(space)}; preprocessed_shape takes a non-Dict space")
+    raise ValueError(f"got {describe_space(space)}; preprocessed_shape takes a non-Dict, non-Tuple space")
 
 
 def obs_as_tensor(obs: Any, device: torch.device | str | None = None) -> Any:
-    """NumPy arrays (or dicts of them) to tensors, keeping the dtype; tensors pass through."""
+    """NumPy arrays (or dicts or tuples of them) to tensors, keeping the dtype; tensors pass through."""
     if isinstance(obs, dict):
         return {k: obs_as_tensor(v, device) for k, v in obs.items()}
+    if isinstance(obs, tuple):  # a Tuple space's observation (a list is one array, as before)
+        return tuple(obs_as_tensor(v, device) for v in obs)
     if isinstance(obs, torch.Tensor):
         return obs if device is None else obs.to(device)
     return torch.as_tensor(np.asarray(obs), device=device)
@@ -112,8 +130,12 @@ def preprocess(obs: Any, space: gym.Space, normalize_images: bool = True) -> Any
 
     ``Box``: float (uint8 images in [0, 255] divided by 255 when ``normalize_images``);
     ``Discrete``: ``(*lead, n)`` one-hot; ``MultiDiscrete``: ``(*lead, sum(nvec))``;
-    ``MultiBinary``: float; ``Dict``: a dict of the above, per key.
+    ``MultiBinary``: float; ``Dict``: a dict of the above, per key; ``Tuple``: a tuple, per slot.
     """
+    if isinstance(space, spaces.Tuple):
+        if not isinstance(obs, (tuple, list)) or len(obs) != len(space.spaces):
+            raise ValueError(f"got a {type(obs).__name__} for {describe_space(space)}; expected a tuple of {len(space.spaces)} arrays")
+        return tuple(preprocess(o, s, normalize_images) for o, s in zip(obs, space.spaces))
     if isinstance(space, spaces.Dict):
         if not isinstance(obs, dict):
             raise ValueError(
@@ -143,17 +165,33 @@ def preprocess(obs: Any, space: gym.Space, normalize_images: bool = True) -> Any
 def flatten_preprocessed(x: Any, space: gym.Space, n_lead: int) -> torch.Tensor:
     """A preprocessed observation (``preprocess``'s output) as ``(*lead, flat_dim(space))``.
 
-    ``Dict`` keys are concatenated in the space's key order, as SB3's ``CombinedExtractor`` does.
+    ``Dict`` keys are concatenated in the space's key order, as SB3's ``CombinedExtractor`` does;
+    ``Tuple`` slots in order.
     """
-    if isinstance(space, spaces.Dict):
-        return torch.cat([flatten_preprocessed(x[k], s, n_lead) for k, s in space.spaces.items()], dim=-1)
+    if is_composite(space):
+        return torch.cat([flatten_preprocessed(x[k], s, n_lead) for k, s in children(space)], dim=-1)
     return x.reshape(*x.shape[:n_lead], -1)
 
 
 def batch_size_of(obs: Any, space: gym.Space) -> int:
+    return lead_shape(obs, space, 1)[0]
+
+
+def lead_shape(obs: Any, space: gym.Space, n_lead: int) -> tuple[int, ...]:
+    """The ``n_lead`` leading dims of ``obs`` (of its first leaf for ``Dict``/``Tuple``)."""
+    if is_composite(space):
+        key, sub = children(space)[0]
+        return lead_shape(obs[key], sub, n_lead)
+    return tuple(obs.shape[:n_lead])
+
+
+def merge_lead(obs: Any, space: gym.Space, n_lead: int) -> Any:
+    """``(*lead, *shape)`` leaves as ``(prod(lead), *shape)``, keeping ``Dict``/``Tuple`` structure."""
     if isinstance(space, spaces.Dict):
-        return batch_size_of(obs[next(iter(space.spaces))], space[next(iter(space.spaces))])
-    return int(obs.shape[0])
+        return {k: merge_lead(obs[k], s, n_lead) for k, s in space.spaces.items()}
+    if isinstance(space, spaces.Tuple):
+        return tuple(merge_lead(obs[i], s, n_lead) for i, s in enumerate(space.spaces))
+    return obs.reshape(-1, *obs.shape[n_lead:])
 
 
 def check_obs_shape(obs: Any, space: gym.Space, n_lead: int, what: str) -> None:
@@ -165,6 +203,12 @@ def check_obs_shape(obs: Any, space: gym.Space, n_lead: int, what: str) -> None:
             if k not in obs:
                 raise ValueError(f"{what}: observation dict lacks key {k!r}; the space has keys {list(space.spaces)}")
             check_obs_shape(obs[k], s, n_lead, f"{what}[{k!r}]")
+        return
+    if isinstance(space, spaces.Tuple):
+        if not isinstance(obs, (tuple, list)) or len(obs) != len(space.spaces):
+            raise ValueError(f"{what}: got a {type(obs).__name__}; expected a tuple of {len(space.spaces)} arrays for {describe_space(space)}")
+        for i, s in enumerate(space.spaces):
+            check_obs_shape(obs[i], s, n_lead, f"{what}[{i}]")
         return
     shape = tuple(obs.shape)
     if len(shape) != n_lead + len(space.shape) or shape[n_lead:] != tuple(space.shape):
@@ -180,6 +224,15 @@ def sample_observation(space: gym.Space) -> Any:
     space = space_from_dict(space_to_dict(space))
     space.seed(0)
     return space.sample()
+
+
+def as_batch(obs: Any) -> Any:
+    """One observation (a ``Dict``/``Tuple`` one too) as tensors with a batch axis of 1."""
+    if isinstance(obs, dict):
+        return {k: as_batch(v) for k, v in obs.items()}
+    if isinstance(obs, tuple):
+        return tuple(as_batch(v) for v in obs)
+    return torch.as_tensor(np.asarray(obs)[None])
 
 
 # --- serial form ------------------------------------------------------------------------------------
@@ -208,6 +261,8 @@ def space_to_dict(space: gym.Space) -> dict[str, Any]:
         return {"type": "MultiBinary", "n": np.asarray(space.n).tolist()}
     if isinstance(space, spaces.Dict):
         return {"type": "Dict", "spaces": {k: space_to_dict(s) for k, s in space.spaces.items()}}
+    if isinstance(space, spaces.Tuple):
+        return {"type": "Tuple", "spaces": [space_to_dict(s) for s in space.spaces]}
     check_supported(space)
     raise AssertionError("unreachable")
 
@@ -228,6 +283,8 @@ def space_from_dict(d: dict[str, Any]) -> gym.Space:
         return spaces.MultiBinary(d["n"])
     if kind == "Dict":
         return spaces.Dict({k: space_from_dict(s) for k, s in d["spaces"].items()})
+    if kind == "Tuple":
+        return spaces.Tuple([space_from_dict(s) for s in d["spaces"]])
     raise ValueError(
-        f"got a stored space of type {kind!r}; expected one of Box, Discrete, MultiDiscrete, MultiBinary, Dict"
+        f"got a stored space of type {kind!r}; expected one of Box, Discrete, MultiDiscrete, MultiBinary, Dict, Tuple"
     )

@@ -385,16 +385,6 @@ def test_bad_arguments_are_one_line_value_errors(kwargs, message):
     assert "\n" not in str(info.value)
 
 
-def test_multidiscrete_actions_are_refused_with_a_value_error():
-    class Multi(CueEnv):
-        def __init__(self):
-            super().__init__()
-            self.action_space = spaces.MultiDiscrete([2, 2])
-
-    with pytest.raises(ValueError, match="acts in Discrete and Box"):
-        SequencePPO("SequencePolicy", DummyVecEnv([Multi]), n_steps=8, batch_size=8)
-
-
 def test_predict_rejects_a_state_of_the_wrong_size():
     model = _agent("lstm", _vec())
     _, state = model.predict(np.zeros((2, 3), np.float32))
@@ -405,7 +395,7 @@ def test_predict_rejects_a_state_of_the_wrong_size():
 def test_registered_as_ppo_seq_for_discrete_and_box():
     spec = get_algo("ppo-seq")
     assert spec.fits(spaces.Discrete(3)) and spec.fits(spaces.Box(-1, 1, (2,)))
-    assert not spec.fits(spaces.MultiDiscrete([2, 2]))
+    assert not spec.fits(spaces.Dict({"a": spaces.Discrete(2)}))  # more spaces: test_sequence_spaces.py
     assert {"bptt_len", "n_steps", "batch_size", "use_action_masks"} <= set(spec.valid_kwargs())
 
 

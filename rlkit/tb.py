@@ -123,6 +123,18 @@ class EnvMetricsCallback(BaseCallback):
         return True
 
 
+class BatchReturnCallback(BaseCallback):
+    """Log ``rollout/ep_rew_batch_mean``: the mean return of the episodes that ended since the last log (for an
+    on-policy agent, logging once per rollout, the episodes of one training batch; POPGym's MMER is its maximum
+    over training). ``rollout/ep_rew_mean`` is a moving window over the last 100 episodes instead."""
+
+    def _on_step(self) -> bool:
+        for done, info in zip(self.locals["dones"], self.locals["infos"]):
+            if done and "episode" in info:
+                self.logger.record_mean("rollout/ep_rew_batch_mean", float(info["episode"]["r"]))
+        return True
+
+
 class PeriodicEval(BaseCallback):
     """Evaluate every `every` env steps (on the step that reaches a multiple of `every`, so the schedule
     is the same after a resume) and log ``eval/…`` at that step.

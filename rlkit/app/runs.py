@@ -642,6 +642,7 @@ def _learn(
     from stable_baselines3.common.vec_env import VecNormalize
 
     from rlkit.tb import (
+        BatchReturnCallback,
         EnvMetricsCallback,
         HParamsCallback,
         NanGuard,
@@ -660,7 +661,7 @@ def _learn(
         with preserved_rng():
             return evaluator(agent)
 
-    chain: list[Any] = [NanGuard(status), EnvMetricsCallback()]
+    chain: list[Any] = [NanGuard(status), EnvMetricsCallback(), BatchReturnCallback()]
     if fresh:
         chain.append(HParamsCallback(_hparams(config)))
     if config.eval.every:

@@ -5,15 +5,23 @@ A baseline is anything with ``reset(env, observation, info)`` and ``act(observat
 env's hidden state (that is what makes it an oracle) and a solver may read the known model;
 a fair heuristic reads only ``observation`` and ``info``. Baselines use NumPy only, so envs stay
 free of torch.
+
+The published scores of every registered id live in ``envs/baselines.json`` (read by ``rlkit envs``,
+rewritten by ``rlkit envs --rescore``, checked by a test that recomputes some of them).
 """
 
 from __future__ import annotations
 
 import importlib
+import json
+from pathlib import Path
 from typing import Any, Protocol
 
 import gymnasium as gym
 import numpy as np
+
+PUBLISHED_PATH = Path(__file__).with_name("baselines.json")
+PUBLISHED_EPISODES = 100  # episodes per published score
 
 
 class Policy(Protocol):
@@ -72,3 +80,30 @@ def run_episodes(env: gym.Env, policy: Policy, n_episodes: int, seed: int = 0) -
             returns[i] += float(reward)
             done = terminated or truncated
     return returns
+
+
+def score_baselines(env_id: str, n_episodes: int, seed: int = 0) -> dict[str, float]:
+    """Mean return of ``random`` (seeded `seed`) and every baseline of `env_id` over `n_episodes` episodes,
+    episode i reset with seed ``seed + i`` (what ``envs/baselines.json`` publishes)."""
+    import envs
+
+    env = gym.make(env_id)
+    try:
+        return {
+            name: float(run_episodes(env, load_baseline(env_id, name, env, seed=seed), n_episodes, seed=seed).mean())
+            for name in ["random", *envs.BASELINES.get(env_id, {})]
+        }
+    finally:
+        env.close()
+
+
+def published_baselines(path: str | Path | None = None) -> dict[str, Any]:
+    """The published scores (default file ``PUBLISHED_PATH``): ``{"episodes": N, "seed": s, "scores":
+    {env_id: {baseline: mean return}}}``."""
+    path = Path(PUBLISHED_PATH if path is None else path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no published baseline scores; write them with `rlkit envs --rescore`")
+    published = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(published, dict) or set(published) != {"episodes", "seed", "scores"}:
+        raise ValueError(f"{path}: not a baseline file (expected the keys episodes, seed, scores); rewrite it with `rlkit envs --rescore`")
+    return published

@@ -41,6 +41,8 @@ from stable_baselines3.common.utils import obs_as_tensor, should_collect_more_st
 from stable_baselines3.common.vec_env import VecEnv
 
 from rlkit.nn import make_encoder, sequence_encoder_names
+from rlkit.nn.recurrent import run_recurrent, stackable
+from rlkit.nn.transformer import run_transformers, stackable_transformers
 from rlkit.replay import SequenceReplayBuffer
 
 
@@ -53,6 +55,23 @@ def check_sequence_encoder(agent: str, encoder: str) -> None:
 def with_time_axis(obs: torch.Tensor) -> torch.Tensor:
     """``(n, *shape)`` -> ``(n, 1, *shape)``."""
     return obs.unsqueeze(1)
+
+
+def run_encoders(encoders: tuple[torch.nn.Module, ...], obs: torch.Tensor, starts: torch.Tensor,
+                 states: tuple[tuple[torch.Tensor, ...], ...]) -> tuple[tuple[torch.Tensor, ...], tuple[tuple, ...]]:  # fmt: skip
+    """Sequence encoders over the same ``obs (B, T, …)`` and ``starts (B, T)``, each from its own state: per encoder,
+    features ``(B, T, F)`` and the new state. LSTMs/GRUs of one shape (and Transformers of one configuration) run as
+    one batched pass over the observations prepared once, as sequence PPO's actor and critic do; others one by one."""
+    if len(encoders) > 1 and all(getattr(e, "inner", False) is None for e in encoders):
+        cores = tuple(e.core for e in encoders)
+        run = run_recurrent if stackable(cores) else run_transformers if stackable_transformers(cores) else None
+        if run is not None:
+            steps = encoders[0].encode_steps(obs)  # (B, T, D): no parameters without an inner encoder
+            checked, first = cores[0].check_inputs(steps, starts, states[0])
+            rest = tuple(core.check_inputs(steps, checked, state)[1] for core, state in zip(cores[1:], states[1:]))
+            return run(cores, steps, checked, (first, *rest))
+    runs = [encoder(obs, starts, state) for encoder, state in zip(encoders, states)]
+    return tuple(r[0] for r in runs), tuple(r[1] for r in runs)
 
 
 def encode(encoder: torch.nn.Module, obs: torch.Tensor, starts: torch.Tensor, state: tuple, burn_in: int) -> torch.Tensor:

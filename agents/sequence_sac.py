@@ -37,7 +37,7 @@ from stable_baselines3.common.type_aliases import GymEnv, Schedule
 from stable_baselines3.common.utils import polyak_update
 from torch import nn
 
-from agents.sequence_offpolicy import MemoryPolicy, SequenceOffPolicyAlgorithm, build_agent, encode, masked_mean, mlp, valid_kwargs
+from agents.sequence_offpolicy import MemoryPolicy, SequenceOffPolicyAlgorithm, build_agent, masked_mean, mlp, run_encoders, valid_kwargs
 
 LOG_STD_MIN, LOG_STD_MAX = -20.0, 2.0
 DEFAULT_ENCODER = "gru"
@@ -138,6 +138,22 @@ class SequenceSACPolicy(MemoryPolicy):
         """Each Q head's values ``(B, T)`` of `actions` ``(B, T, d)`` after `features` ``(B, T, F)``."""
         x = torch.cat([features, actions], dim=-1)
         return [q(x).squeeze(-1) for q in q_nets]
+
+    def replay(self, obs: torch.Tensor, starts: torch.Tensor, state: tuple[torch.Tensor, ...], burn_in: int):
+        """Actor, critic and target features ``(B, W - burn_in, F)`` of replayed windows ``obs (B, W, …)``, each
+        encoder from its stored memory (the target from the critic's), the first `burn_in` steps without gradients
+        (they only warm the memory), the target's without gradients throughout."""
+        actor_state, critic_state = self.split(state)
+        encoders = (self.actor_encoder, self.critic_encoder, self.critic_target_encoder)
+        states = (actor_state, critic_state, critic_state)
+        if burn_in:
+            with torch.no_grad():
+                _, states = run_encoders(encoders, obs[:, :burn_in], starts[:, :burn_in], states)
+        obs, starts = obs[:, burn_in:], starts[:, burn_in:]
+        (actor_features, critic_features), _ = run_encoders(encoders[:2], obs, starts, states[:2])
+        with torch.no_grad():
+            (target_features,), _ = run_encoders(encoders[2:], obs, starts, states[2:])
+        return actor_features, critic_features, target_features
 
     def act(self, obs: torch.Tensor, starts: torch.Tensor, state: tuple[torch.Tensor, ...], deterministic: bool = False):
         """One step: squashed actions ``(n, d)`` and the new memory (the actor's, then the critic's)."""
@@ -250,11 +266,7 @@ class SequenceSAC(SequenceOffPolicyAlgorithm):
     def _gradient_step(self, batch: Any, stats: dict[str, list[float]]) -> None:
         policy, burn_in = self.policy, self.burn_in
         obs, starts, mask = batch.observations, batch.episode_starts, batch.mask.float()  # mask (B, L)
-        actor_state, critic_state = policy.split(batch.states)
-        actor_features = encode(policy.actor_encoder, obs, starts, actor_state, burn_in)  # (B, L + 1, F)
-        critic_features = encode(policy.critic_encoder, obs, starts, critic_state, burn_in)  # (B, L + 1, F)
-        with torch.no_grad():
-            target_features = encode(policy.critic_target_encoder, obs, starts, critic_state, burn_in)
+        actor_features, critic_features, target_features = policy.replay(obs, starts, batch.states, burn_in)  # (B, L + 1, F)
         actions_pi, log_prob = policy.action_log_prob(actor_features)  # (B, L + 1, d), (B, L + 1)
 
         ent_coef = self.ent_coef_tensor if self.log_ent_coef is None else torch.exp(self.log_ent_coef.detach())
@@ -272,7 +284,7 @@ class SequenceSAC(SequenceOffPolicyAlgorithm):
         current = policy.q_values(policy.q_nets, critic_features[:, :-1], batch.actions)
         critic_loss = 0.5 * sum(masked_mean((q - target_q) ** 2, mask) for q in current)
         policy.critic_optimizer.zero_grad()
-        critic_loss.backward()
+        critic_loss.backward(retain_graph=True)  # the actor's features may come from the same batched encoder pass
         policy.critic_optimizer.step()
         stats["critic_loss"].append(critic_loss.item())
 

@@ -119,6 +119,28 @@ def test_replayed_windows_give_the_actions_the_policy_took(encoder):
     assert checked > 50
 
 
+@pytest.mark.parametrize("encoder", ["lstm", "gru", "tcn", "transformer"])
+def test_batched_replay_of_actor_critic_and_target_equals_each_encoder_alone(encoder):
+    """`SequenceSACPolicy.replay` runs the encoders as one batched pass where they stack: the same features as each
+    encoder run alone, gradients for the actor and critic only."""
+    model = _sac(encoder, learning_starts=10_000)
+    model.learn(150)
+    policy, buffer = model.policy, model.replay_buffer
+    with torch.no_grad():  # a target that differs from the critic, so that a swapped state or weight shows
+        for p in policy.critic_target_encoder.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    batch = buffer.sample(8)
+    policy.set_training_mode(True)
+    actor, critic, target = policy.replay(batch.observations, batch.episode_starts, batch.states, buffer.burn_in)
+    assert actor.requires_grad and critic.requires_grad and not target.requires_grad
+    actor_state, critic_state = policy.split(batch.states)
+    for features, module, state in ((actor, policy.actor_encoder, actor_state), (critic, policy.critic_encoder, critic_state),
+                                    (target, policy.critic_target_encoder, critic_state)):  # fmt: skip
+        alone = encode(module, batch.observations, batch.episode_starts, state, buffer.burn_in)
+        torch.testing.assert_close(features, alone, rtol=1e-5, atol=1e-5)
+    assert not torch.allclose(critic, target, atol=1e-3)
+
+
 # --- save / load, registry ---------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""The agents rlkit can train, by name: a registry that ``rlkit train ALGO`` and ``rlkit.app.runs`` read.
+"""The agents rlkit can train, by name: a registry that ``rlkit train ALGO`` and ``rlkit.app.training`` read.
 
 An entry (`AlgoSpec`) says how to build an agent from a config and a vec env, how to load a saved one,
 which action spaces it fits and which constructor arguments it takes. SB3's algorithms are registered

@@ -48,7 +48,7 @@ def policy_of(args: argparse.Namespace, env: gym.Env):
     if args.baseline:
         baseline = load_baseline(ENV_ID, args.baseline, env)
         return lambda observation, info: baseline.act(observation, info), args.baseline
-    from rlkit.app.runs import load_agent
+    from rlkit.app.run_dir import load_agent
 
     model, _, _, normalize = load_agent(args.run, device="cpu", env_kwargs={"split": "test"})
 

@@ -4,7 +4,7 @@
   python -m experiments.run_all --only 'ppo_*' --seeds 0 --workers 2
   python -m experiments.run_all --workers 2 --set total_steps=3000 --out /tmp/smoke   # a smoke test
 
-Every (YAML, seed) pair is one `rlkit.app.runs.train` call in its own process, on the executor that
+Every (YAML, seed) pair is one `rlkit.app.training.train` call in its own process, on the executor that
 ``rlkit train --seeds`` uses (spawned processes), torch and OpenMP held to one thread each, so ``--workers N`` uses N cores.
 Runs are forced to ``device: cpu`` unless the YAML names a device: these MLPs are faster on one CPU
 core than through CUDA launches, and 15 processes must not share one GPU. A run that fails is
@@ -137,7 +137,7 @@ def _trains_on_a_split(env_id: str, env_kwargs: dict) -> bool:
 
     import gymnasium as gym
 
-    from rlkit.app.runs import resolve_env_id
+    from rlkit.app.env_factory import resolve_env_id
 
     spec = resolve_env_id(env_id)
     entry = spec.entry_point
@@ -161,7 +161,9 @@ def run_one(experiment: str, config_data: dict, max_seconds: float) -> dict:
 
         torch.set_num_threads(1)  # parallel runs share the cores instead of fighting over them
         from rlkit.app.config import config_from_dict
-        from rlkit.app.runs import Evaluator, load_agent, train
+        from rlkit.app.evaluation import Evaluator
+        from rlkit.app.run_dir import load_agent
+        from rlkit.app.training import train
 
         config = config_from_dict(config_data, experiment)
         record.update(env=config.env.id, algo=config.algo, total_steps=config.total_steps)
@@ -198,7 +200,7 @@ def baselines_for(config, split: str | None = None) -> dict[str, float]:
     episodes the evaluation uses (reset seeds ``eval.seed + i``) and with the same env kwargs."""
     import envs
     from envs.baselines import RandomPolicy, load_baseline, run_episodes
-    from rlkit.app.runs import make_env
+    from rlkit.app.env_factory import make_env
 
     env_config = config.env
     if split is not None:

@@ -5,7 +5,7 @@
   python -m experiments.memory.run --workers 2 --set total_steps=2048 --set eval.every=1024 --out /tmp/mem   # smoke test
 
 Every row ``<task>_<agent>`` of ``experiments/memory/benchmark.yaml`` (tasks crossed with agents, expanded
-by ``rlkit.app.benchmark``) x seed is one ``rlkit.app.runs.train`` call in its own
+by ``rlkit.app.benchmark``) x seed is one ``rlkit.app.training.train`` call in its own
 process, run by ``experiments/run_all.py``'s ``run_jobs`` on the executor of ``rlkit train --seeds`` (one CPU core and one torch thread per run,
 longest first, a failed run recorded and the rest going on). Written to ``--out`` (default
 ``experiments/memory/results``):

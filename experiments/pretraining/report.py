@@ -16,7 +16,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def condition(run: Path) -> str:
-    from rlkit.app.runs import read_run_config
+    from rlkit.app.run_dir import read_run_config
 
     policy = read_run_config(run).policy
     if policy.init_policy:
@@ -30,7 +30,7 @@ def condition(run: Path) -> str:
 
 def curves(root: Path, tag: str = "eval/mean_reward") -> dict[str, list[tuple[int, np.ndarray, np.ndarray]]]:
     """condition -> [(seed, steps, values of `tag`)]."""
-    from rlkit.app.runs import read_run_config
+    from rlkit.app.run_dir import read_run_config
     from rlkit.tb import read_scalars
 
     out: dict[str, list] = {}

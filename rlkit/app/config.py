@@ -12,7 +12,7 @@ merged in silently and an unknown key is an error that names the file (or option
 
 Field-level checks (types, ranges, unknown keys) happen here; checks that need imports (does the
 env id exist, does the algo fit its action space, does PPO accept ``n_step``) happen in
-``rlkit.app.runs.validate`` before a run directory is created. The resolved config is written to
+``rlkit.app.validation.validate`` before a run directory is created. The resolved config is written to
 every run directory as ``config.yaml`` and reloads to the same object.
 
 Example (YAML)::
@@ -410,7 +410,7 @@ def load_config(
 
 def save_config(config: ExperimentConfig, path: str | Path) -> None:
     """Write the resolved config as YAML (atomically: a crash never leaves half a config)."""
-    from rlkit.checkpoints import atomic_write
+    from rlkit.atomic_io import atomic_write
 
     atomic_write(path, config.to_yaml().encode())
 

@@ -23,8 +23,8 @@ from rich.console import Console
 from rich.table import Table
 
 from rlkit.app.config import load_yaml
-from rlkit.app.runs import CONFIG_FILE
-from rlkit.checkpoints import atomic_write
+from rlkit.app.run_dir import CONFIG_FILE
+from rlkit.atomic_io import atomic_write
 from rlkit.tb import event_files, read_scalars
 
 DEFAULT_TAGS = ("eval/mean_reward", "rollout/ep_rew_mean")

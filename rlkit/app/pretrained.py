@@ -1,6 +1,6 @@
 """Pretrained policies as agents: ``rlkit eval``/``rlkit enjoy`` run a ``policy.pt`` of ``rlkit pretrain bc|diffusion``.
 
-``load_policy_file(path, env_id, env_kwargs, device)`` returns what `rlkit.app.runs.load_agent` returns for a run
+``load_policy_file(path, env_id, env_kwargs, device)`` returns what `rlkit.app.run_dir.load_agent` returns for a run
 directory, ``(model, config, path, None)``: ``model`` has SB3's ``predict``, ``config`` an
 `ExperimentConfig` whose env is ``env_id`` (default: the env of the dataset the policy was trained on) and whose
 ``algo`` names the pretraining task. A policy whose spaces differ from the env's is refused with both shown.
@@ -67,7 +67,8 @@ def load_policy_file(path: str | Path, env_id: str | None = None, env_kwargs: di
     """Load a ``policy.pt`` as an agent for the env ``env_id`` (see the module docstring)."""
     from stable_baselines3.common.utils import get_device
 
-    from rlkit.app.runs import check_device, make_env
+    from rlkit.app.env_factory import make_env
+    from rlkit.app.validation import check_device
 
     path = Path(path)
     task, data = read_task(path)

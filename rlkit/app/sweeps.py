@@ -3,7 +3,7 @@
 rlkit does not schedule anything itself: the search is Optuna's (TPE sampler, median pruner on the
 evaluations reported during training), the study lives in Optuna's storage (an SQLite file in the
 sweep directory by default, or any database URL that several machines share), and distribution is
-either a pool of local processes or Ray tasks. Each run is an ordinary `rlkit.app.runs.train` run with
+either a pool of local processes or Ray tasks. Each run is an ordinary `rlkit.app.training.train` run with
 its own run directory and TensorBoard stream, hyperparameters included (TensorBoard's HParams view).
 
 ::
@@ -41,7 +41,7 @@ from typing import Any, Callable
 
 import yaml
 
-from rlkit.checkpoints import make_dirs
+from rlkit.atomic_io import make_dirs
 from rlkit.app.config import ExperimentConfig, config_from_dict, read_yaml, set_path
 
 BACKENDS = ("local", "ray")
@@ -166,7 +166,7 @@ def load_space(path: str | Path, config: ExperimentConfig | None = None) -> dict
 def check_space(space: dict[str, Param], config: ExperimentConfig, source: str = "search space") -> None:
     """Every path must name a config field: schema fields by the schema, keys under ``algo_kwargs``/
     ``env.kwargs``/… by building the config with each distribution's example value and running
-    `rlkit.app.runs.validate` (the algorithm's signature, the env's constructor)."""
+    `rlkit.app.validation.validate` (the algorithm's signature, the env's constructor)."""
     from rlkit.app.config import _model_of
 
     for path in space:
@@ -187,7 +187,7 @@ def check_space(space: dict[str, Param], config: ExperimentConfig, source: str =
                 raise ValueError(f"{source}: {path!r}: {'.'.join(parts[: i + 1])} is a value, not a mapping of fields")
         if model is not None:
             raise ValueError(f"{source}: {path!r} is a group of fields; search one of its fields, e.g. {path}.{next(iter(model.model_fields))}")
-    from rlkit.app.runs import validate
+    from rlkit.app.validation import validate
 
     example = apply_params(config, {p: param.example() for p, param in space.items()}, source)
     try:
@@ -221,7 +221,7 @@ def _summary(result: Any) -> dict[str, Any]:
 
 def train_worker(config_data: dict[str, Any]) -> dict[str, Any]:
     """Train one config (given as a dict, so it crosses process boundaries) and summarize how it ended."""
-    from rlkit.app.runs import train
+    from rlkit.app.training import train
 
     _init_worker()
     return _summary(train(config_from_dict(config_data, "worker")))
@@ -232,7 +232,7 @@ def trial_worker(config_data: dict[str, Any], storage_url: str, study_name: str,
     pruner stops ends cleanly with status ``stopped``. Runs wherever the study's storage is reachable."""
     import optuna
 
-    from rlkit.app.runs import train
+    from rlkit.app.training import train
 
     _init_worker()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -648,7 +648,7 @@ def best_config(study: Any, config: ExperimentConfig) -> ExperimentConfig:
 
 def write_best_config(study: Any, config: ExperimentConfig, path: str | Path) -> ExperimentConfig:
     """Write the best config as a ready-to-run YAML (``rlkit train --config PATH``), with a header saying where it came from."""
-    from rlkit.checkpoints import atomic_write
+    from rlkit.atomic_io import atomic_write
 
     best = best_config(study, config)
     trial = study.best_trial

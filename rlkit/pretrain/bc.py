@@ -37,7 +37,7 @@ from stable_baselines3.common.distributions import SquashedDiagGaussianDistribut
 from stable_baselines3.sac.policies import LOG_STD_MAX, LOG_STD_MIN
 from torch import nn
 
-from rlkit.checkpoints import atomic_open
+from rlkit.atomic_io import atomic_open
 from rlkit.nn import load_encoder, make_encoder, read_checkpoint, save_encoder
 from rlkit.nn.encoders import Encoder
 from rlkit.nn.spaces import describe_space, space_from_dict, space_to_dict

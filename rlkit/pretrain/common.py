@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch.utils.tensorboard import SummaryWriter
 
-from rlkit.checkpoints import atomic_write, create_unique_dir
+from rlkit.atomic_io import atomic_write, create_unique_dir
 
 ENCODER_FILE = "encoder.pt"
 POLICY_FILE = "policy.pt"
@@ -22,7 +22,7 @@ CONFIG_FILE = "config.json"
 
 def create_run_dir(logdir: str | Path, kind: str, env_id: str, encoder: str, seed: int) -> Path:
     """``<logdir>/pretrain-<kind>__<env>__<encoder>__s<seed>__<YYYYmmdd-HHMMSS>`` (``-2``… if taken), as
-    ``rlkit.app.runs`` names training runs, so `rlkit curves` reads both the same way."""
+    ``rlkit.app.run_dir`` names training runs, so `rlkit curves` reads both the same way."""
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     env = re.sub(r"[^A-Za-z0-9_.-]+", "-", env_id).strip("-")
     return create_unique_dir(Path(logdir) / f"pretrain-{kind}__{env}__{encoder}__s{seed}__{stamp}")

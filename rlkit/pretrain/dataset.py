@@ -33,7 +33,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from rlkit.checkpoints import atomic_open
+from rlkit.atomic_io import atomic_open
 from rlkit.nn.spaces import describe_space, space_from_dict, space_to_dict
 
 FORMAT = "rlkit.pretrain.dataset/1"

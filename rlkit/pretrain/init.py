@@ -1,6 +1,6 @@
 """Start a policy from a pretrained checkpoint: ``rlkit train … --init-encoder CKPT [--freeze-encoder]`` and ``--init-policy CKPT``.
 
-Two steps, both called by ``rlkit.app.runs.train``:
+Two steps, both called by ``rlkit.app.training.train``:
 
 1. ``resolve_policy_config(policy_config, sequence)`` before the agent is built: the policy's
    encoder name and kwargs come from the checkpoint (or, when given, must equal it: a mismatch is

@@ -9,7 +9,7 @@ import agents
 from agents import AlgoSpec, algo_names, algos_for, get_algo, register_algo
 from agents.sb3 import ON_POLICY, algo_kwargs, policy_kwargs
 from rlkit.app.config import PolicyConfig, load_config
-from rlkit.app.runs import make_vec_env
+from rlkit.app.env_factory import make_vec_env
 
 DISCRETE_ENV, BOX_ENV = "CartPole-v1", "Pendulum-v1"
 TINY_KWARGS = {
@@ -135,7 +135,7 @@ ENCODER_ENVS = [
 def test_encoder_is_the_features_extractor(encoder):
     from rlkit.nn import fitting_encoders
     from rlkit.nn.sb3 import EncoderExtractor
-    from rlkit.app.runs import env_spaces
+    from rlkit.app.env_factory import env_spaces
 
     for env_id, extra in ENCODER_ENVS:
         config = load_config(overrides=[f"env.id={env_id}", *extra])

@@ -253,7 +253,7 @@ def _config(tmp_path, *overrides):
 def test_stop_and_resume_equals_training_straight(tmp_path, case, signal_at, assert_same_training):
     """``rlkit train sac-seq|dqn-seq`` stopped by Ctrl-C and resumed == trained straight: weights exactly and every
     curve; the replay buffer (with its generator) and the envs' memory are part of the checkpoint."""
-    from rlkit.app.runs import resume, train
+    from rlkit.app.training import resume, train
 
     config = _config(tmp_path, "total_steps=384", *RESUME_CASES[case])
     straight = train(config)
@@ -267,7 +267,7 @@ def test_stop_and_resume_equals_training_straight(tmp_path, case, signal_at, ass
 
 def test_extending_a_finished_run_equals_training_straight(tmp_path, assert_same_training):
     """N steps to the end, then ``resume(steps=2N)`` == 2N straight."""
-    from rlkit.app.runs import resume, train
+    from rlkit.app.training import resume, train
 
     case = ["eval.every=64", *RESUME_CASES["sac-seq-pendulum"]]  # the short run's final evaluation is a periodic one
     straight = train(_config(tmp_path, "total_steps=384", *case))

@@ -417,7 +417,7 @@ def test_stop_and_resume_equals_training_straight(tmp_path, encoder, signal_at, 
     """``rlkit train ppo-seq`` stopped by Ctrl-C and resumed == trained straight (weights and every curve):
     the envs' memory and action masks are part of the checkpoint."""
     from rlkit.app.config import load_config
-    from rlkit.app.runs import resume, train
+    from rlkit.app.training import resume, train
 
     config = load_config(overrides=[
         f"logdir={tmp_path}", "device=cpu", "algo=ppo-seq", "env.id=rlkit/GroundhogDay-Easy-v0", "n_envs=2",

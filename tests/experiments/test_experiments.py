@@ -22,7 +22,7 @@ def test_every_experiment_parses_and_states_what_it_reaches():
 @pytest.mark.timeout(3600)
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
 def test_experiment_reaches_its_expected_score(path, tmp_path):
-    from rlkit.app.runs import train
+    from rlkit.app.training import train
 
     config = load_config(path, [f"logdir={tmp_path}", "device=cpu"])
     result = train(config, handle_signals=False)

@@ -16,7 +16,8 @@ ALGO = {"sac": "sac", "sac-gru": "sac-seq", "gru": "ppo-seq", "dqn-gru": "dqn-se
 @pytest.mark.parametrize("name", ROWS, ids=lambda n: f"offpolicy/{n}")
 def test_offpolicy_row_validates_and_builds(name):
     from agents import get_algo
-    from rlkit.app.runs import make_vec_env, validate
+    from rlkit.app.env_factory import make_vec_env
+    from rlkit.app.validation import validate
 
     config = config_from_dict(ROWS[name])
     agent = name.rsplit("_", 1)[1]

@@ -1,4 +1,4 @@
-"""Atomic writes and checkpoint bundles: a killed write never looks complete; damage is refused by name."""
+"""Atomic writes (rlkit.atomic_io) and checkpoint bundles (rlkit.checkpoints): a killed write never looks complete; damage is refused by name."""
 
 import os
 import random
@@ -12,10 +12,9 @@ import numpy as np
 import pytest
 import torch
 
+from rlkit.atomic_io import atomic_open, atomic_write
 from rlkit.checkpoints import (
     CheckpointError,
-    atomic_open,
-    atomic_write,
     capture_rng,
     check_spaces,
     latest_checkpoint,
@@ -57,7 +56,7 @@ def test_write_killed_midway_leaves_previous_file_loadable(tmp_path):
     script = textwrap.dedent(
         f"""
         import sys, time
-        from rlkit.checkpoints import atomic_open
+        from rlkit.atomic_io import atomic_open
         with atomic_open({str(path)!r}) as handle:
             handle.write(b"RLKIT-CHECKPOINT" + b"x" * 1000)
             handle.flush()

@@ -79,7 +79,7 @@ def test_ppo_through_adapter_equals_ppo_through_dummy_vec_env():
 
     from agents import get_algo
     from rlkit.app.config import load_config
-    from rlkit.app.runs import make_vec_env
+    from rlkit.app.env_factory import make_vec_env
 
     params = []
     for vectorization in ("vector", "dummy"):

@@ -11,7 +11,7 @@ import numpy as np
 from agents import get_algo
 from rlkit.app.bench import best_time, print_table
 from rlkit.app.config import load_config, preset
-from rlkit.app.runs import make_vec_env, resolve_env_id
+from rlkit.app.env_factory import make_vec_env, resolve_env_id
 from rlkit.vec_env import VectorEnvAdapter
 
 SETUPS = [

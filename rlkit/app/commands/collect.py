@@ -60,7 +60,7 @@ def resolve_policy(name: str, env_id: str, env: Any, env_kwargs: dict, seed: int
         return RandomPolicy(env, seed), "random"
     if Path(name).is_dir():
         from rlkit.checkpoints import check_spaces
-        from rlkit.app.runs import load_agent
+        from rlkit.app.run_dir import load_agent
 
         model, config, path, normalize = load_agent(name, device="cpu")
         check_spaces(path, model.observation_space, model.action_space, env.observation_space, env.action_space, env_id)
@@ -82,7 +82,7 @@ def resolve_policy(name: str, env_id: str, env: Any, env_kwargs: dict, seed: int
 def run(args: argparse.Namespace) -> int:
     from rlkit.app.config import EnvConfig, parse_assignment, set_path
     from rlkit.pretrain.dataset import collect, save_dataset
-    from rlkit.app.runs import make_env
+    from rlkit.app.env_factory import make_env
 
     if args.steps <= 0:
         raise ValueError(f"--steps must be a positive integer, got {args.steps}")
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--stochastic applies to a run directory's policy, not --policy {args.policy!r}; drop --stochastic")
     if not args.out.endswith(".npz"):
         raise ValueError(f"--out {args.out!r}: expected a .npz file name, e.g. data/hvac.npz")
-    from rlkit.checkpoints import check_output_path
+    from rlkit.atomic_io import check_output_path
 
     check_output_path(args.out, "--out")  # before the rollouts, not after them
     kwargs: dict[str, Any] = {}

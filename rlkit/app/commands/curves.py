@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rlkit.app.curves import curve_rows, find_runs, plot_curves, print_table, read_curves
-    from rlkit.checkpoints import check_output_path
+    from rlkit.atomic_io import check_output_path
 
     if args.png is not None:
         if not args.png.lower().endswith(".png"):

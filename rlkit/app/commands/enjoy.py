@@ -32,7 +32,8 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from rlkit.app.commands.evaluate import load_any_agent
-    from rlkit.app.runs import action_masks, make_env, uses_action_masks
+    from rlkit.app.env_factory import make_env
+    from rlkit.app.evaluation import action_masks, uses_action_masks
 
     if args.episodes <= 0:
         raise ValueError(f"--episodes must be a positive integer, got {args.episodes}")
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     if args.record is not None and not args.record.lower().endswith(".gif"):
         raise ValueError(f"--record {args.record!r}: expected a file name ending in .gif")
     if args.record is not None:
-        from rlkit.checkpoints import check_output_path
+        from rlkit.atomic_io import check_output_path
 
         check_output_path(args.record, "--record")  # before the episodes are played, not after
     model, config, path, normalize = load_any_agent(args)
@@ -90,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     if args.record:
         import imageio.v3 as iio
 
-        from rlkit.checkpoints import atomic_open
+        from rlkit.atomic_io import atomic_open
 
         with atomic_open(args.record, "wb") as handle:
             iio.imwrite(handle, np.stack(frames), extension=".gif", duration=1000.0 / fps, loop=0)

@@ -36,7 +36,7 @@ def load_any_agent(args: argparse.Namespace, env_kwargs: dict | None = None):
         return load_policy_file(args.run_dir, args.env, env_kwargs, args.device)
     if args.env is not None:
         raise ValueError("--env applies to a policy.pt; a run directory evaluates on its own env (override kwargs with --env-kwargs)")
-    from rlkit.app.runs import load_agent
+    from rlkit.app.run_dir import load_agent
 
     return load_agent(args.run_dir, args.device, env_kwargs) if env_kwargs is not None else load_agent(args.run_dir, args.device)
 
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from rlkit.app.config import parse_assignment
-    from rlkit.app.runs import Evaluator, format_metrics
+    from rlkit.app.evaluation import Evaluator, format_metrics
 
     if args.episodes is not None and args.episodes <= 0:
         raise ValueError(f"--episodes must be a positive integer, got {args.episodes}")

@@ -86,7 +86,7 @@ def _net_arch(text: str) -> list[int]:
 def _device(device: str) -> str:
     from stable_baselines3.common.utils import get_device
 
-    from rlkit.app.runs import check_device
+    from rlkit.app.validation import check_device
 
     check_device(device)  # get_device would quietly fall back to the CPU for a CUDA device this machine lacks
     return str(get_device(device))  # "auto": CUDA when available

@@ -25,7 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rlkit.app.commands.train import _progress, report
-    from rlkit.app.runs import read_run_config, resume
+    from rlkit.app.run_dir import read_run_config
+    from rlkit.app.training import resume
 
     config = read_run_config(args.run_dir)
     steps = getattr(args, "steps", None)

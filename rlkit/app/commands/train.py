@@ -184,7 +184,8 @@ def report(result, config, command: str = "train") -> int:
     """Print how a run ended (shared with `rlkit resume`); returns the exit code."""
     from pathlib import Path
 
-    from rlkit.app.runs import MODEL_FILE, format_metrics
+    from rlkit.app.evaluation import format_metrics
+    from rlkit.app.run_dir import MODEL_FILE
 
     if result.status == "finished":
         metrics = result.metrics
@@ -200,7 +201,7 @@ def report(result, config, command: str = "train") -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rlkit.app.runs import train
+    from rlkit.app.training import train
 
     config = build_config(args)
     if getattr(args, "seeds", None) is not None:
@@ -223,7 +224,7 @@ def run(args: argparse.Namespace) -> int:
 def run_seed_group(args: argparse.Namespace, config) -> int:
     """``--seeds``: one run per seed (rlkit.app.sweeps.run_seeds), a summary table, then `rlkit curves` over the group."""
     from rlkit.app.commands import curves
-    from rlkit.app.runs import format_metrics
+    from rlkit.app.evaluation import format_metrics
     from rlkit.app.sweeps import default_workers, parse_seeds, run_seeds
 
     if getattr(args, "seed", None) is not None:

@@ -17,7 +17,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import torch
 
-from rlkit.checkpoints import atomic_open
+from rlkit.atomic_io import atomic_open
 from rlkit.nn import load_encoder, make_encoder
 from rlkit.nn.spaces import space_from_dict, space_to_dict
 from rlkit.pretrain.bc import _encoder_checkpoint

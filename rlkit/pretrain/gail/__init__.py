@@ -4,7 +4,7 @@
   ``Gail`` (the discriminator, its optimizer and minibatch RNG, its update and its reward)
 * ``rlkit.pretrain.gail.reward``: ``GailReward`` (a ``VecEnvWrapper`` whose rewards are the discriminator's),
   ``GailCallback`` (updates the discriminator after every rollout), ``attach_gail`` / ``gail_callbacks``
-  (how ``rlkit.app.runs`` sets both up, on resume too)
+  (how ``rlkit.app.training`` sets both up, on resume too)
 """
 
 from rlkit.pretrain.gail.discriminator import Discriminator, Gail

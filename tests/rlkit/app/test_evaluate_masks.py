@@ -7,7 +7,9 @@ import pytest
 from agents import get_algo
 from rlkit.app.cli import main
 from rlkit.app.config import load_config
-from rlkit.app.runs import Evaluator, action_masks, make_vec_env, train, uses_action_masks
+from rlkit.app.env_factory import make_vec_env
+from rlkit.app.evaluation import Evaluator, action_masks, uses_action_masks
+from rlkit.app.training import train
 
 LENGTH, N_ACTIONS = 8, 4
 

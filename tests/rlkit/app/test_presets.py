@@ -9,7 +9,9 @@ import pytest
 
 import envs  # noqa: F401  (registers rlkit/…)
 from rlkit.app.config import PRESET_INFO, PRESETS, config_from_dict, load_config, preset
-from rlkit.app.runs import make_vec_env, train, validate
+from rlkit.app.env_factory import make_vec_env
+from rlkit.app.training import train
+from rlkit.app.validation import validate
 
 EXPERIMENTS = Path(__file__).resolve().parents[3] / "experiments"
 # Short episodes for the few-step training below (the final evaluation plays one whole episode).

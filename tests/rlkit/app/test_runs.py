@@ -11,7 +11,8 @@ from stable_baselines3.common.callbacks import BaseCallback
 
 from rlkit.checkpoints import latest_checkpoint, list_checkpoints, read_checkpoint
 from rlkit.app.config import load_config
-from rlkit.app.runs import CHECKPOINT_DIR, METRICS_FILE, MODEL_FILE, read_run_config, resume, train
+from rlkit.app.run_dir import CHECKPOINT_DIR, METRICS_FILE, MODEL_FILE, read_run_config
+from rlkit.app.training import resume, train
 from rlkit.tb import read_scalars
 
 USER_ENV = '''

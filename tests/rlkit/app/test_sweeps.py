@@ -1,6 +1,6 @@
 """Seed groups and Optuna sweeps (rlkit.app.sweeps, `rlkit train --seeds`, `rlkit sweep`): end to end on tiny budgets.
 
-Oracles: a seed run in a worker process equals `rlkit.app.runs.train` of that seed in this process; a
+Oracles: a seed run in a worker process equals `rlkit.app.training.train` of that seed in this process; a
 trial's objective is the final evaluation its own run directory holds; the best config is the base
 config with the best trial's parameters.
 """
@@ -21,7 +21,8 @@ from optuna.trial import TrialState
 
 from rlkit.app.cli import main
 from rlkit.app.config import load_config
-from rlkit.app.runs import METRICS_FILE, train
+from rlkit.app.run_dir import METRICS_FILE
+from rlkit.app.training import train
 from rlkit.app.sweeps import (
     BEST_CONFIG_FILE,
     apply_params,

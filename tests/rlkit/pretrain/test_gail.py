@@ -10,7 +10,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 
 from rlkit.app.cli import main
 from rlkit.app.config import load_config
-from rlkit.app.runs import resume, train
+from rlkit.app.training import resume, train
 from rlkit.nn.spaces import space_to_dict
 from rlkit.pretrain import save_dataset
 from rlkit.pretrain.dataset import Dataset

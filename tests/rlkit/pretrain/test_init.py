@@ -1,5 +1,5 @@
 """Starting agents from checkpoints: same encoder outputs, BC-initialised PPO acts as the BC policy,
-freezing holds the weights, mismatches are refused; end to end through `rlkit.app.runs.train`."""
+freezing holds the weights, mismatches are refused; end to end through `rlkit.app.training.train`."""
 
 import numpy as np
 import pytest
@@ -11,7 +11,10 @@ from rlkit.pretrain.bc import load_bc, save_bc, train_bc
 from rlkit.pretrain.init import policy_encoders
 from rlkit.pretrain.seq import save_seq, train_seq
 from rlkit.pretrain.vae import save_vae, train_vae
-from rlkit.app.runs import _load_pretrained, _with_pretrained_encoder, make_vec_env, train, validate
+from rlkit.app.env_factory import make_vec_env
+from rlkit.app.policy_setup import load_pretrained, with_pretrained_encoder
+from rlkit.app.training import train
+from rlkit.app.validation import validate
 
 
 def build(env_id, algo="ppo", n_envs=2, algo_kwargs=None, **policy):
@@ -22,10 +25,10 @@ def build(env_id, algo="ppo", n_envs=2, algo_kwargs=None, **policy):
         {"env": {"id": env_id}, "algo": algo, "n_envs": n_envs, "device": "cpu", "policy": policy, "algo_kwargs": algo_kwargs}
     )
     spec = validate(config)
-    config = _with_pretrained_encoder(config, spec)
+    config = with_pretrained_encoder(config, spec)
     env = make_vec_env(config)
     model = spec.build(config, env)
-    _load_pretrained(model, config)
+    load_pretrained(model, config)
     return model, config
 
 
@@ -129,7 +132,7 @@ def test_frozen_ppo_seq_encoder_stays_frozen_after_resume(seq_ckpt, signal_at):
     """`rlkit train ppo-seq --init-encoder CKPT --freeze-encoder`, stopped and resumed, trains on with
     both encoders bit-identical to the checkpoint's (and in eval mode) while the heads keep learning."""
     from rlkit.app.config import load_config
-    from rlkit.app.runs import resume
+    from rlkit.app.training import resume
 
     logdir = seq_ckpt.parent / "runs"
     config = load_config(overrides=[
@@ -181,7 +184,7 @@ def test_train_end_to_end_with_init_policy(bc_ckpt, tmp_path):
     result = train(config)
     assert result.status == "finished"
     assert result.metrics["mean_reward"] > 0.85  # the cloned optimal policy (optimum 0.90), barely changed
-    from rlkit.app.runs import read_run_config
+    from rlkit.app.run_dir import read_run_config
 
     saved = read_run_config(result.run_dir)
     assert saved.policy.encoder == "mlp" and saved.policy.init_policy == str(path)

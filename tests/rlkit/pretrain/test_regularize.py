@@ -13,9 +13,13 @@ from rlkit.app.cli import main
 from rlkit.app.config import ExperimentConfig, load_config, read_yaml
 from rlkit.pretrain import collect
 from rlkit.pretrain.dataset import save_dataset
-from rlkit.pretrain.regularize import BCRegularizer
-from rlkit.pretrain.warmup import CriticWarmup
-from rlkit.app.runs import _bc_regularizer, make_vec_env, resume, train, validate
+from rlkit.callbacks import BCRegularizer, CriticWarmup
+from rlkit.pretrain.regularize import deterministic_action
+from rlkit.pretrain.warmup import critic_parameters
+from rlkit.app.env_factory import make_vec_env
+from rlkit.app.policy_setup import bc_regularizer
+from rlkit.app.training import resume, train
+from rlkit.app.validation import validate
 
 
 class PendulumTeacher:
@@ -52,7 +56,7 @@ def build(algo, bc_data=None, bc_weight=0.0):
     })  # fmt: skip
     spec = validate(config)
     model = spec.build(config, make_vec_env(config))
-    return model, _bc_regularizer(model, config)
+    return model, bc_regularizer(model, config)
 
 
 def _params(model):
@@ -73,7 +77,7 @@ def test_weight_zero_is_plain_sb3_bit_for_bit(pendulum_data, algo):
     assert none is None  # unset: no callback at all
     plain.learn(64)
     zero, _ = build(algo)
-    zero.learn(64, callback=BCRegularizer(dataset, 0.0))  # a weight of 0 draws nothing and adds nothing
+    zero.learn(64, callback=BCRegularizer(dataset, 0.0, deterministic_action))  # a weight of 0 draws nothing and adds nothing
     weighted, regularizer = build(algo, str(path), 1.0)
     weighted.learn(64, callback=regularizer)
     a, b, c = _params(plain), _params(zero), _params(weighted)
@@ -100,11 +104,11 @@ def test_no_bc_term_during_a_critic_warmup(pendulum_data):
     dataset, _ = pendulum_data
     model, _ = build("sac")
     start = _params(model)
-    model.learn(32, callback=[CriticWarmup(32), BCRegularizer(dataset, 10.0)])
+    model.learn(32, callback=[CriticWarmup(32, critic_parameters), BCRegularizer(dataset, 10.0, deterministic_action)])
     after = _params(model)
     assert all(torch.equal(start[k], after[k]) for k in start if k.startswith("actor."))
     assert "train/bc_loss" not in model.logger.name_to_value
-    model.learn(32, callback=[CriticWarmup(32), BCRegularizer(dataset, 10.0)], reset_num_timesteps=False)
+    model.learn(32, callback=[CriticWarmup(32, critic_parameters), BCRegularizer(dataset, 10.0, deterministic_action)], reset_num_timesteps=False)
     assert model.logger.name_to_value["train/bc_loss"] > 0  # after the warm-up the term is on
 
 

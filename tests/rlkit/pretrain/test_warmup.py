@@ -9,8 +9,12 @@ import torch
 from rlkit.app.config import ExperimentConfig, load_config
 from rlkit.pretrain.bc import save_bc, train_bc
 from rlkit.pretrain.vae import save_vae, train_vae
-from rlkit.pretrain.warmup import CriticWarmup, critic_parameters
-from rlkit.app.runs import _load_pretrained, _with_pretrained_encoder, make_vec_env, resume, train, validate
+from rlkit.callbacks import CriticWarmup
+from rlkit.pretrain.warmup import critic_parameters
+from rlkit.app.env_factory import make_vec_env
+from rlkit.app.policy_setup import load_pretrained, with_pretrained_encoder
+from rlkit.app.training import resume, train
+from rlkit.app.validation import validate
 from rlkit.tb import read_scalars
 
 
@@ -22,9 +26,9 @@ def build(env_id, algo="ppo", algo_kwargs=None, **policy):
         {"env": {"id": env_id}, "algo": algo, "n_envs": 2, "device": "cpu", "policy": policy, "algo_kwargs": algo_kwargs}
     )
     spec = validate(config)
-    config = _with_pretrained_encoder(config, spec)
+    config = with_pretrained_encoder(config, spec)
     model = spec.build(config, make_vec_env(config))
-    _load_pretrained(model, config)
+    load_pretrained(model, config)
     return model
 
 
@@ -55,7 +59,7 @@ def test_warmup_update_moves_the_critic_only_then_both_learn(hvac_bc):
     assert {"value_net.weight", "mlp_extractor.value_net.0.weight"}.isdisjoint(actor)
 
     start = _snapshot(policy)
-    model.learn(64, callback=CriticWarmup(64))  # one rollout, one update: inside the warm-up
+    model.learn(64, callback=CriticWarmup(64, critic_parameters))  # one rollout, one update: inside the warm-up
     warm = _snapshot(policy)
     moved = {name for name in start if not torch.equal(warm[name], start[name])}
     assert moved == set(start) - actor, f"warm-up moved {sorted(moved & actor)} or left {sorted(set(start) - actor - moved)}"
@@ -64,7 +68,7 @@ def test_warmup_update_moves_the_critic_only_then_both_learn(hvac_bc):
     assert all(id(p) not in state_of for name, p in policy.named_parameters() if name in actor)
     assert all(p.requires_grad for p in policy.parameters())  # handed back trainable
 
-    model.learn(64, callback=CriticWarmup(64), reset_num_timesteps=False)  # the rollout from step 64: after it
+    model.learn(64, callback=CriticWarmup(64, critic_parameters), reset_num_timesteps=False)  # the rollout from step 64: after it
     after = _snapshot(policy)
     assert all(not torch.equal(after[name], warm[name]) for name in after), "after the warm-up every parameter learns"
 
@@ -86,7 +90,7 @@ def test_warmup_of_an_off_policy_critic_leaves_the_actor_bit_identical(hvac_squa
     assert any(name.startswith("critic.qf0") for name, p in policy.named_parameters() if id(p) in critic)
 
     start = _snapshot(policy)
-    model.learn(16, callback=CriticWarmup(16))  # every update inside the warm-up
+    model.learn(16, callback=CriticWarmup(16, critic_parameters))  # every update inside the warm-up
     warm = _snapshot(policy)
     moved = {name for name in start if not torch.equal(warm[name], start[name])}
     # TD3's target actor is Polyak-averaged with the (unchanged) actor: equal up to rounding, not bit for bit.
@@ -96,7 +100,7 @@ def test_warmup_of_an_off_policy_critic_leaves_the_actor_bit_identical(hvac_squa
     assert not policy.actor.optimizer.state, "Adam stepped the actor during the warm-up"
     assert all(p.requires_grad for p in policy.actor.parameters())  # handed back trainable
 
-    model.learn(16, callback=CriticWarmup(16), reset_num_timesteps=False)  # after the warm-up the actor learns
+    model.learn(16, callback=CriticWarmup(16, critic_parameters), reset_num_timesteps=False)  # after the warm-up the actor learns
     after = _snapshot(policy)
     assert any(not torch.equal(after[name], warm[name]) for name in actor if name.startswith("actor.mu"))
 
@@ -104,7 +108,7 @@ def test_warmup_of_an_off_policy_critic_leaves_the_actor_bit_identical(hvac_squa
 def test_warmup_keeps_a_frozen_encoder_frozen(hvac_bc):
     model = build("rlkit/HVAC-v0", init_policy=str(hvac_bc), freeze_encoder=True)
     encoder = list(model.policy.features_extractor.parameters())
-    model.learn(128, callback=CriticWarmup(64))  # one update in the warm-up, one after it
+    model.learn(128, callback=CriticWarmup(64, critic_parameters))  # one update in the warm-up, one after it
     assert encoder and not any(p.requires_grad for p in encoder)
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from rlkit.app.config import load_config
-from rlkit.app.runs import train
+from rlkit.app.training import train
 
 
 @pytest.fixture(scope="session")

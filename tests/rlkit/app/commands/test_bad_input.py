@@ -110,13 +110,13 @@ def test_storage_error_without_a_parsable_url_is_still_one_line(inputs, tmp_path
 def test_unwritable_outputs_are_refused_before_the_work(argv, inputs, tmp_path_factory, tmp_path, monkeypatch, capsys):
     """The rollouts (collect) or the episodes (enjoy) never start: they would fail the test if they did."""
     import rlkit.pretrain.dataset
-    import rlkit.app.runs
+    import rlkit.app.run_dir
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("the work started before the output path was checked")
 
     monkeypatch.setattr(rlkit.pretrain.dataset, "collect", must_not_run)
-    monkeypatch.setattr(rlkit.app.runs, "load_agent", must_not_run)
+    monkeypatch.setattr(rlkit.app.run_dir, "load_agent", must_not_run)
     dirs = tmp_path_factory.mktemp("outputs")  # directories where the output files would go
     (dirs / "d.npz").mkdir()
     (dirs / "x.gif").mkdir()

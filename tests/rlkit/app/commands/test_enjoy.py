@@ -6,7 +6,7 @@ import pytest
 
 from rlkit.app.cli import main
 from rlkit.app.config import load_config
-from rlkit.app.runs import train
+from rlkit.app.training import train
 
 
 def test_enjoy_prints_ansi_frames(gridworld_run, capsys):

@@ -8,7 +8,8 @@ import pytest
 
 from rlkit.app.cli import main
 from rlkit.app.config import load_config
-from rlkit.app.runs import load_agent, train
+from rlkit.app.run_dir import load_agent
+from rlkit.app.training import train
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +67,7 @@ def test_eval_uses_an_interrupted_extensions_checkpoint_over_the_older_model(car
     eval takes the newest agent, and model.zip again once the extension finishes."""
     import shutil
 
-    from rlkit.app.runs import resume
+    from rlkit.app.training import resume
 
     copy = tmp_path / cartpole_run.name
     shutil.copytree(cartpole_run, copy)
@@ -99,7 +100,7 @@ def test_eval_refuses_other_spaces_and_corrupted_models(tmp_path, capsys):
 
 
 def test_episodes_that_never_end_are_an_error_not_a_hang(cartpole_run, capsys, monkeypatch):
-    from rlkit.app.runs import Evaluator
+    from rlkit.app.evaluation import Evaluator
 
     monkeypatch.setattr(Evaluator, "MAX_STEPS", 5)
     assert main(["eval", str(cartpole_run)]) == 2

@@ -49,7 +49,7 @@ def test_two_discrete_actions_kept_apart_by_observation():
     obs = np.eye(2, dtype=np.float32)[cell]
     actions = np.where(cell == 0, rng.choice([1, 2], n), 3).astype(np.int64)
     data = synthetic(obs, actions, spaces.Box(0, 1, (2,)), spaces.Discrete(4))
-    policy = fit(data, epochs=100, batch_size=500).policy
+    policy = fit(data, epochs=40, batch_size=500).policy
     first = policy.predict(np.tile([[1.0, 0.0]], (1000, 1)).astype(np.float32))[0]
     second = policy.predict(np.tile([[0.0, 1.0]], (500, 1)).astype(np.float32))[0]
     assert (first == 1).mean() == pytest.approx(0.5, abs=0.08) and (first == 2).mean() == pytest.approx(0.5, abs=0.08)

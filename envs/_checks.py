@@ -47,6 +47,16 @@ def in_discrete_space(action: Any, space: spaces.Discrete) -> bool:
     return not isinstance(action, (bool, np.bool_)) and bool(space.contains(action))
 
 
+def in_multi_discrete_space(action: Any, space: spaces.MultiDiscrete) -> bool:
+    """Whether `action` is an action of the ``MultiDiscrete`` `space`: ``space.contains(action)`` with bool
+    arrays refused, as :func:`in_discrete_space` refuses bools (``contains`` casts them to 0/1)."""
+    try:
+        is_bool = np.asarray(action).dtype == np.bool_
+    except (TypeError, ValueError):
+        return False
+    return not is_bool and bool(space.contains(action))
+
+
 def discrete_action(env: str, action: Any, space: spaces.Discrete, expected: str) -> int:
     """`action` as an int if :func:`in_discrete_space`, else a ``ValueError`` naming the space and `expected`."""
     if not in_discrete_space(action, space):

@@ -14,7 +14,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from envs._checks import in_discrete_space
+from envs._checks import in_discrete_space, in_multi_discrete_space
 from envs.signature import env_signature
 from envs.trading.data import build_market, episode_data_seed, split_bars
 from envs.trading.features import ASSET_FEATURES, OBS_CLIP, market_features
@@ -290,7 +290,7 @@ class TradingEnv(gym.Env):
                 raise self._action_error(action)
             return self._discrete_table[int(action)]
         if isinstance(self.action_space, spaces.MultiDiscrete):
-            if not self.action_space.contains(action):
+            if not in_multi_discrete_space(action, self.action_space):
                 raise self._action_error(action)
             return self._discrete_weights[np.asarray(action)] / self.n_assets
         array = np.asarray(action)

@@ -301,3 +301,21 @@ def test_sac_seq_recalls_the_cue_and_mlp_sac_cannot(agent):
         assert score <= -0.8, f"an MLP cannot recall the cue, got {score}"
     else:
         assert score >= -0.2, f"sac-seq should recall the cue, got {score}"
+
+
+def test_command_line_trains_several_seeds_then_evaluates_and_enjoys(tmp_path, capsys):
+    """``rlkit train dqn-seq … --seeds 0-1``, then ``rlkit eval`` and ``rlkit enjoy`` on a run: the memory is carried
+    through evaluation and play as for every agent."""
+    logdir = tmp_path / "runs"
+    argv = ["train", "dqn-seq", "rlkit/GridWorld-v0", "--steps", "128", "--seeds", "0-1", "--workers", "1", "--logdir", str(logdir),
+            "--no-progress", "--encoder", "gru", "--env-kwargs", "max_steps=6", "--set", "n_envs=2", "--set", "eval.every=0",
+            "--set", "eval.episodes=2", "--set", "policy.encoder_kwargs={hidden_size: 8}",
+            "--set", "algo_kwargs={learning_starts: 32, batch_size: 16, seq_len: 4, burn_in: 2, buffer_size: 200}"]  # fmt: skip
+    assert main(argv) == 0
+    runs = sorted(p.parent for p in logdir.rglob("metrics.json"))  # under the sweep's directory
+    assert len(runs) == 2 and {json.loads((p / "metrics.json").read_text())["seed"] for p in runs} == {0, 1}
+    capsys.readouterr()
+    assert main(["eval", str(runs[0]), "--episodes", "3"]) == 0
+    assert "mean" in capsys.readouterr().out
+    assert main(["enjoy", str(runs[0]), "--no-delay", "--episodes", "1"]) == 0
+    assert "dqn-seq on rlkit/GridWorld-v0: returns " in capsys.readouterr().out

@@ -212,7 +212,7 @@ def run(args: argparse.Namespace) -> int:
 
     def started(run_dir) -> None:
         print(
-            f"training {config.algo} on {config.env.id} for {config.total_steps:,} steps "
+            f"training {config.algo}{' on a GAIL reward' if config.gail else ''} on {config.env.id} for {config.total_steps:,} steps "
             f"({config.n_envs} envs, seed {config.seed}); run directory: {run_dir}",
             flush=True,
         )

@@ -118,3 +118,17 @@ def test_cli_refuses_demos_of_other_spaces(tmp_path, collect_from, capsys, monke
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_cli_trains_gail_and_logs_the_discriminator(tmp_path, collect_from, capsys):
+    from rlkit.tb import read_scalars
+
+    save_dataset(collect_from("CartPole-v1", "random", 100), tmp_path / "cp.npz")
+    argv = ["train", "gail", "CartPole-v1", "--demos", str(tmp_path / "cp.npz"), "--steps", "64", "--n-envs", "2",
+            "--set", "algo_kwargs.n_steps=32", "--set", "algo_kwargs.batch_size=64", "--eval-every", "0",
+            "--eval-episodes", "1", "--logdir", str(tmp_path / "runs")]  # fmt: skip
+    assert main(argv) == 0
+    assert "training ppo on a GAIL reward on CartPole-v1" in capsys.readouterr().out
+    (run,) = (tmp_path / "runs").iterdir()
+    assert "__gail-ppo__" in run.name
+    assert {"gail/disc_loss", "gail/expert_acc", "gail/agent_acc"} <= set(read_scalars(run))

@@ -6,12 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from agents.pretrained import critic_parameters, deterministic_action, initialize
 from rlkit.app.config import ExperimentConfig
 from rlkit.app.run_dir import CONFIG_FILE
 from rlkit.callbacks import BCRegularizer, CriticWarmup
-from rlkit.pretrain.init import initialize, resolve_policy_config
-from rlkit.pretrain.regularize import deterministic_action, load_bc_data
-from rlkit.pretrain.warmup import check_warmup_config, critic_parameters
+from rlkit.pretrain.init import resolve_policy_config
+from rlkit.pretrain.regularize import load_bc_data
+from rlkit.pretrain.warmup import check_warmup_config
 
 
 def with_pretrained_encoder(config: ExperimentConfig, algo: Any) -> ExperimentConfig:

@@ -1,4 +1,4 @@
-"""Keep an off-policy actor near demonstrations (TD3+BC, Fujimoto & Gu 2021): ``rlkit train … --bc-data D.npz --bc-weight W``.
+"""Keep an off-policy actor near demonstrations (TD3+BC, Fujimoto & Gu 2021): ``policy.bc_data`` and ``policy.bc_weight``.
 
 SAC from a behaviour-cloned actor follows the critic's action-gradient far from the data the clone was fitted to,
 where the critic's estimates are guesses, and falls below its teacher. TD3+BC adds to the actor loss a
@@ -6,15 +6,14 @@ behaviour-cloning term, ``W * mean((actor(s) - a)^2)`` over ``(s, a)`` pairs of 
 both actions in SB3's scaled units ([-1, 1], ``policy.scale_action``) and the actor's deterministic action (SAC/TQC:
 the squashed mean; TD3/DDPG: ``mu``). Off-policy actor-critics only: sac, tqc, td3, ddpg.
 
-`rlkit.callbacks.BCRegularizer` (given `deterministic_action`, added to the run's callbacks on resume too) does it
-without copying SB3's ``train()``; this module holds its config checks, dataset loading and actor action.
+`rlkit.callbacks.BCRegularizer` (given ``agents.pretrained.deterministic_action``, added to the run's callbacks on
+resume too) does it without copying SB3's ``train()``; this module holds its config checks and dataset loading.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import torch
 
 from rlkit.pretrain.dataset import Dataset, check_spaces, load_dataset
 
@@ -27,17 +26,17 @@ def check_bc_config(policy_config: Any, algo: str) -> None:
     weight, data = float(policy_config.bc_weight), policy_config.bc_data
     if weight > 0 and data is None:
         raise ValueError(
-            f"got --bc-weight {weight:g} (policy.bc_weight) without --bc-data; the BC term needs demonstrations: "
-            "add --bc-data DATASET.npz (from `rlkit collect`), or set the weight to 0"
+            f"got `policy.bc_weight` {weight:g} without `policy.bc_data`; the BC term needs demonstrations: "
+            "add `policy.bc_data=DATASET.npz` (from `rlkit collect`), or set the weight to 0"
         )
     if data is not None and weight == 0:
         raise ValueError(
-            f"got --bc-data {data!r} (policy.bc_data) with --bc-weight 0; the dataset would be unused: "
-            "add --bc-weight W (e.g. 2.5), or drop --bc-data"
+            f"got `policy.bc_data` {data!r} with `policy.bc_weight` 0; the dataset would be unused: "
+            "add `policy.bc_weight=2.5` (or another weight), or drop `policy.bc_data`"
         )
     if data is not None and algo not in ALGOS:
         raise ValueError(
-            f"--bc-data/--bc-weight regularise the actor of an off-policy actor-critic ({', '.join(ALGOS)}); "
+            f"`policy.bc_data` and `policy.bc_weight` regularise the actor of an off-policy actor-critic ({', '.join(ALGOS)}); "
             f"got algo {algo!r}: use one of those, or drop them"
         )
 
@@ -45,14 +44,7 @@ def check_bc_config(policy_config: Any, algo: str) -> None:
 def load_bc_data(path: str, observation_space: Any, action_space: Any) -> Dataset:
     """The dataset at ``path``, checked against the agent's spaces (``rlkit.pretrain.dataset.check_spaces``)."""
     dataset = load_dataset(path)
-    check_spaces(dataset, observation_space, action_space, target="the agent (--bc-data)")
+    check_spaces(dataset, observation_space, action_space, target="the agent (`policy.bc_data`)")
     if len(dataset) == 0:
-        raise ValueError(f"--bc-data {path!r} holds no steps; collect some with `rlkit collect`")
+        raise ValueError(f"`policy.bc_data` {path!r} holds no steps; collect some with `rlkit collect`")
     return dataset
-
-
-def deterministic_action(actor: torch.nn.Module, observations: torch.Tensor) -> torch.Tensor:
-    """The actor's action without noise, in scaled units: SAC/TQC's squashed mean, TD3/DDPG's ``mu``."""
-    if hasattr(actor, "action_dist"):  # SAC's / TQC's Actor: tanh of the Gaussian's mean, no draw
-        return actor(observations, deterministic=True)
-    return actor(observations)

@@ -9,13 +9,12 @@ import numpy as np
 import pytest
 import torch
 
+from agents.pretrained import critic_parameters, deterministic_action
 from rlkit.app.cli import main
 from rlkit.app.config import ExperimentConfig, load_config, read_yaml
 from rlkit.pretrain import collect
 from rlkit.pretrain.dataset import save_dataset
 from rlkit.callbacks import BCRegularizer, CriticWarmup
-from rlkit.pretrain.regularize import deterministic_action
-from rlkit.pretrain.warmup import critic_parameters
 from rlkit.app.env_factory import make_vec_env
 from rlkit.app.policy_setup import bc_regularizer
 from rlkit.app.training import resume, train
@@ -145,8 +144,8 @@ def test_resume_equals_training_straight(pendulum_data, tmp_path, signal_at, ass
 @pytest.mark.parametrize(
     "overrides, message",
     [
-        (["algo=sac", "policy.bc_weight=1"], "without --bc-data"),
-        (["algo=sac", "policy.bc_data={data}"], "with --bc-weight 0"),
+        (["algo=sac", "policy.bc_weight=1"], "without `policy.bc_data`"),
+        (["algo=sac", "policy.bc_data={data}"], "with `policy.bc_weight` 0"),
         (["algo=ppo", "policy.bc_data={data}", "policy.bc_weight=1"], "got algo 'ppo'"),
         (["algo=sac", "env.id=MountainCarContinuous-v0", "policy.bc_data={data}", "policy.bc_weight=1"], "has observation space"),
         (["algo=sac", "policy.bc_data={missing}", "policy.bc_weight=1"], "does not exist"),

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
+from agents.pretrained import critic_parameters
 from rlkit.app.config import ExperimentConfig, load_config
 from rlkit.pretrain.bc import save_bc, train_bc
 from rlkit.pretrain.vae import save_vae, train_vae
 from rlkit.callbacks import CriticWarmup
-from rlkit.pretrain.warmup import critic_parameters
 from rlkit.app.env_factory import make_vec_env
 from rlkit.app.policy_setup import load_pretrained, with_pretrained_encoder
 from rlkit.app.training import resume, train
@@ -143,7 +143,7 @@ def test_warmup_needs_a_policy_with_a_value_function(grid_optimal, tmp_path):
     vae = save_vae(train_vae(grid_optimal, "mlp", latent_dim=4, epochs=1, seed=0), tmp_path / "encoder.pt")
     with pytest.raises(ValueError, match="got a DQNPolicy, which has none"):
         build("rlkit/GridWorld-v0", algo="dqn", algo_kwargs={}, init_encoder=str(vae), critic_warmup_steps=64)
-    with pytest.raises(ValueError, match="without --init-policy or --init-encoder"):
+    with pytest.raises(ValueError, match="without `policy.init_policy` or `policy.init_encoder`"):
         build("rlkit/GridWorld-v0", critic_warmup_steps=64)
     with pytest.raises(ValueError, match=r"policy.critic_warmup_steps: Input should be greater than or equal to 0 \(got -1\)"):
         load_config(overrides=["policy.critic_warmup_steps=-1"])

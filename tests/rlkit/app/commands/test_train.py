@@ -93,7 +93,7 @@ BAD_TRAIN = {
     "set-negative-critic-warmup": (["ppo", "CartPole-v1", "--set", "policy.critic_warmup_steps=-1"],
                                    "policy.critic_warmup_steps: Input should be greater than or equal to 0 (got -1)"),
     "critic-warmup-without-init": (["ppo", "CartPole-v1", "--critic-warmup-steps", "1000"],
-                                   "got --critic-warmup-steps 1000 (policy.critic_warmup_steps) without --init-policy or --init-encoder"),
+                                   "got --critic-warmup-steps 1000 without --init-policy or --init-encoder"),
 }
 
 

@@ -8,17 +8,17 @@
     action_net   -> policy.action_net                    (logits, or the Gaussian mean)
     log_std      -> policy.log_std                       (Box actions: state-independent, as SB3's)
 
-so ``rlkit train ppo … --init-policy policy.pt`` copies every tensor one to one and the PPO policy
+so a PPO agent with ``policy.init_policy`` set to it copies every tensor one to one and the PPO policy
 acts as the cloned one. The loss is the negative log-likelihood of the dataset's actions under
 the head's distribution: cross-entropy for ``Discrete``, a diagonal Gaussian for ``Box``. Whole
 episodes are held out; training stops early when the held-out loss stops improving and keeps
 the best epoch's weights.
 
-``head="squashed"`` (``Box`` actions; ``rlkit pretrain bc --head squashed``) makes the Gaussian SAC's
+``head="squashed"`` (``Box`` actions) makes the Gaussian SAC's
 instead: its sample goes through tanh and is rescaled from [-1, 1] to the Box, as SB3's
 ``SquashedDiagGaussianDistribution`` and ``unscale_action`` do, and its ``log_std`` is clamped to SAC's
 range. That head is what SAC's and TD3's actors compute (``latent_pi``/``mu``/``log_std``, and
-``mu = [policy_net…, action_net, Tanh]``), so ``--init-policy`` starts sac, td3 and ddpg acting as the
+``mu = [policy_net…, action_net, Tanh]``), so ``policy.init_policy`` starts sac, td3 and ddpg acting as the
 clone; PPO's Gaussian is unsquashed (its actions are clipped), so each head starts only its own kind.
 """
 

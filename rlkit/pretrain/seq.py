@@ -6,7 +6,7 @@ the action taken at t and predicts the (preprocessed, flattened) observation at 
 reward r_t. The dataset is cut into chunks of ``chunk_len`` steps that never span two episodes,
 each starting from an empty memory at its first step (``episode_starts``), as sequence PPO's
 truncated BPTT does; padding and the steps whose next observation is unknown (an episode's last)
-are masked out of the loss. Only the encoder is saved: ``rlkit train ppo-seq … --init-encoder``.
+are masked out of the loss. Only the encoder is saved: ppo-seq's ``policy.init_encoder``.
 
 The held-out losses are reported next to two trivial predictors (the next observation equals
 the current one; the reward equals its training mean), so a "pretrained" encoder that learned

@@ -1,9 +1,9 @@
 """β-VAE pretraining on a dataset's observations; the encoder half becomes a policy's features encoder.
 
-The model is ``make_encoder("vae", space, ...)`` (``rlkit.nn.VAEEncoder``: ``--encoder cnn`` is the
-image VAE of a ``(C, H, W)`` space, ``--encoder mlp`` the vector VAE of a 1-D Box) trained on the
+The model is ``make_encoder("vae", space, ...)`` (``rlkit.nn.VAEEncoder``: ``encoder="cnn"`` is the
+image VAE of a ``(C, H, W)`` space, ``encoder="mlp"`` the vector VAE of a 1-D Box) trained on the
 β-VAE loss of ``rlkit.nn.vae``. Its features are the posterior mean, so the saved checkpoint loads
-into a PPO policy with ``rlkit train … --init-encoder encoder.pt`` (``EncoderExtractor`` of the
+into a PPO policy as its ``policy.init_encoder`` (``EncoderExtractor`` of the
 ``vae`` encoder). TensorBoard: ``pretrain/recon_loss``, ``pretrain/kl``, ``pretrain/loss`` (train)
 and their ``pretrain/val_*`` held-out twins per epoch; for images a grid of held-out inputs (top
 row) against their reconstructions (bottom row) under ``pretrain/reconstructions``.

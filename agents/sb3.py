@@ -144,6 +144,9 @@ def build(name: str, class_path: str, config: Any, env: Any, rollout_buffer_clas
         raise ValueError(
             f"{cls.__name__} does not take algo_kwargs.{unknown[0]}; {hint}valid: {', '.join(valid)}"
         )
+    previous = [key for key in ("prev_action", "prev_reward") if getattr(config.policy, key, False)]
+    if previous:
+        raise ValueError(f"{name} does not read policy.{previous[0]}; the previous action and reward are inputs of ppo-seq")
     kwargs = algo_kwargs(config.algo_kwargs, env.action_space)
     if name in ON_POLICY:
         if rollout_buffer_class == "numba":

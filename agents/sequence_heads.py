@@ -130,3 +130,22 @@ class ActionHead:
         if isinstance(space, (spaces.Discrete, spaces.MultiDiscrete)) and np.any(space.start != 0):
             actions = actions + space.start
         return actions.astype(space.dtype, copy=False)
+
+
+def action_feature_dim(action_space: spaces.Space) -> int:
+    """Width of `action_features`: one-hots for Discrete/MultiDiscrete, the values for MultiBinary/Box."""
+    return n_params(action_space)
+
+
+def action_features(actions: torch.Tensor, action_space: spaces.Space) -> torch.Tensor:
+    """Actions as the distribution scores them (``(*batch)`` Discrete indices, else ``(*batch, k)``; see
+    `ActionHead.from_buffer`) -> ``(*batch, action_feature_dim)`` float: the input a policy reads as its
+    previous action."""
+    if isinstance(action_space, spaces.Discrete):
+        return torch.nn.functional.one_hot(actions.long(), int(action_space.n)).float()
+    if isinstance(action_space, spaces.MultiDiscrete):
+        index = actions.long()
+        return torch.cat(
+            [torch.nn.functional.one_hot(index[..., i], int(n)) for i, n in enumerate(action_space.nvec)], dim=-1
+        ).float()
+    return actions.float()

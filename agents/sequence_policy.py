@@ -33,6 +33,7 @@ from stable_baselines3.common.policies import BasePolicy
 from torch import nn
 
 from agents.sequence_heads import SUPPORTED_ACTION_SPACES, ActionHead, check_action_space, mask_width, n_params
+from agents.sequence_previous import PreviousInputs
 from rlkit.nn import make_encoder, sequence_encoder_names
 from rlkit.nn.spaces import obs_as_tensor
 from rlkit.nn.recurrent import run_recurrent, stackable
@@ -79,6 +80,10 @@ class SequenceActorCriticPolicy(BasePolicy):
     :param freeze_encoder: the encoder(s) get no gradients and stay in eval mode through ``train()``
         (for a pretrained encoder: ``rlkit train ppo-seq --init-encoder CKPT --freeze-encoder``). A
         constructor argument, so it is saved with the agent and a resumed run stays frozen.
+    :param prev_action: the encoders also read the previous action (one-hot where discrete; zero at an episode's
+        first step); see `agents.sequence_previous`.
+    :param prev_reward: the encoders also read the previous reward (zero at an episode's first step); ``predict``
+        then needs ``reward=`` (the reward of the previous action).
     :param torch_compile: run the policy's forward through ``torch.compile`` (``nn.Module.compile``; the
         parameters and checkpoints are unchanged). It fuses small ops, which pays where they dominate: the
         ``transformer`` with few envs and one layer (``rlkit bench train --suite memory``, one CPU thread: a
@@ -105,6 +110,8 @@ class SequenceActorCriticPolicy(BasePolicy):
         share_encoder: bool = False,
         freeze_encoder: bool = False,
         torch_compile: bool = False,
+        prev_action: bool = False,
+        prev_reward: bool = False,
     ) -> None:
         if optimizer_kwargs is None:
             # SB3's PPO eps; fused: the whole Adam step in one kernel per parameter group (about 3x faster
@@ -126,12 +133,17 @@ class SequenceActorCriticPolicy(BasePolicy):
         self.ortho_init = ortho_init
         self.log_std_init = log_std_init
         self.share_encoder = bool(share_encoder)
+        self.previous = PreviousInputs(action_space, prev_action, prev_reward)
+        if self.previous.active and "inner" in self.encoder_kwargs:
+            raise ValueError("prev_action/prev_reward with an inner per-step encoder: not supported; drop encoder_kwargs.inner or both")
 
-        self.encoder = make_encoder(encoder, observation_space, sequence=True, **self.encoder_kwargs)
+        step_space = self.previous.encoder_space(observation_space)
+        self.encoder = make_encoder(encoder, step_space, sequence=True, **self.encoder_kwargs)
         self.critic_encoder = None
         if not self.share_encoder:
-            self.critic_encoder = make_encoder(encoder, observation_space, sequence=True, **self.encoder_kwargs)
+            self.critic_encoder = make_encoder(encoder, step_space, sequence=True, **self.encoder_kwargs)
         self._n_actor_state = len(self.encoder.state_shapes)
+        self._n_encoder_state = self._n_actor_state + (0 if self.critic_encoder is None else len(self.critic_encoder.state_shapes))
         pi_sizes, vf_sizes = _split_net_arch(net_arch)
         self.pi_net, pi_dim = _mlp(self.encoder.output_dim, pi_sizes, activation_fn)
         self.vf_net, vf_dim = _mlp(self.encoder.output_dim, vf_sizes, activation_fn)
@@ -175,17 +187,41 @@ class SequenceActorCriticPolicy(BasePolicy):
 
     @property
     def state_shapes(self) -> tuple[tuple[int, ...], ...]:
-        """Shapes of the memory tensors of one env (no batch axis): the actor's, then the critic's."""
-        if self.critic_encoder is None:
-            return self.encoder.state_shapes
-        return self.encoder.state_shapes + self.critic_encoder.state_shapes
+        """Shapes of the memory tensors of one env (no batch axis): the actor's, the critic's, then the previous
+        action and reward where the policy reads them (`agents.sequence_previous`)."""
+        shapes = self.encoder.state_shapes
+        if self.critic_encoder is not None:
+            shapes = shapes + self.critic_encoder.state_shapes
+        return shapes + self.previous.state_shapes
 
     def initial_state(self, batch_size: int) -> tuple[torch.Tensor, ...]:
         """The memory before any observation, each tensor ``(batch_size, *shape)``."""
         state = self.encoder.initial_state(batch_size, self.device)
-        if self.critic_encoder is None:
+        if self.critic_encoder is not None:
+            state = state + self.critic_encoder.initial_state(batch_size, self.device)
+        return state + tuple(torch.zeros(batch_size, *shape, device=self.device) for shape in self.previous.state_shapes)
+
+    def remember(self, state: tuple[torch.Tensor, ...], actions: torch.Tensor, rewards: Any = None) -> tuple[torch.Tensor, ...]:
+        """The memory after acting: the previous action and reward (None: not yet known) written where read."""
+        if not self.previous.active:
             return state
-        return state + self.critic_encoder.initial_state(batch_size, self.device)
+        n = self._n_encoder_state
+        return tuple(state[:n]) + self.previous.remember(tuple(state[n:]), actions, rewards)
+
+    def with_reward(self, state: tuple[torch.Tensor, ...], rewards: Any) -> tuple[torch.Tensor, ...]:
+        """The memory with the previous reward set (``predict(reward=…)``)."""
+        n = self._n_encoder_state
+        return tuple(state[:n]) + self.previous.with_reward(tuple(state[n:]), rewards)
+
+    def _with_previous(self, obs: Any, episode_starts: torch.Tensor, state: Any, chunk: Any) -> tuple[Any, Any, tuple]:
+        """(the encoders' per-step input, their state, the previous-input memory after these steps)."""
+        if not self.previous.active:
+            return obs, state, ()
+        if state is None:
+            state = self.initial_state(episode_starts.shape[0])
+        n = self._n_encoder_state
+        obs, extra = self.previous.augment(obs, episode_starts, tuple(state[n:]), chunk)
+        return obs, tuple(state[:n]), extra
 
     def reset_state(self, state: tuple[torch.Tensor, ...], episode_starts: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """`state` with the rows where ``episode_starts (B,)`` is set replaced by the initial memory."""
@@ -201,9 +237,17 @@ class SequenceActorCriticPolicy(BasePolicy):
         episode_starts: torch.Tensor,
         state: tuple[torch.Tensor, ...] | None,
         action_masks: torch.Tensor | None = None,
+        chunk: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> tuple[Any, torch.Tensor, tuple[torch.Tensor, ...]]:
         """``obs (B, T, *obs_shape)``, ``episode_starts (B, T)``, ``action_masks (B, T, mask_width)`` bool or None
-        -> (action distribution over ``(B, T)``, values ``(B, T)``, new state)."""
+        -> (action distribution over ``(B, T)``, values ``(B, T)``, new state). ``chunk``: the T steps' ``(actions,
+        rewards)`` (actions as ``actions_from_buffer`` gives them), for a policy that reads the previous action or
+        reward over T > 1 steps; with T = 1 the memory holds them (write them with ``remember`` after acting)."""
+        obs, state, extra = self._with_previous(obs, episode_starts, state, chunk)
+        dist, values, new_state = self._forward(obs, episode_starts, state, action_masks)
+        return dist, values, tuple(new_state) + extra
+
+    def _forward(self, obs: Any, episode_starts: torch.Tensor, state: Any, action_masks: Any) -> tuple[Any, torch.Tensor, tuple]:
         if self.critic_encoder is None:
             features, new_state = self.encoder(obs, episode_starts, state)  # (B, T, F)
             critic_features = features
@@ -233,7 +277,8 @@ class SequenceActorCriticPolicy(BasePolicy):
         return self._distribution(features, action_masks), values, new_state
 
     def predict_values(self, obs: Any, episode_starts: torch.Tensor, state: tuple[torch.Tensor, ...] | None) -> torch.Tensor:
-        """Critic only: values ``(B, T)``."""
+        """Critic only: values ``(B, T)`` (T = 1 where the policy reads previous-step inputs)."""
+        obs, state, _ = self._with_previous(obs, episode_starts, state, None)
         if self.critic_encoder is None:
             features, _ = self.encoder(obs, episode_starts, state)  # (B, T, F)
         else:
@@ -276,5 +321,6 @@ class SequenceActorCriticPolicy(BasePolicy):
             encoder=self.encoder_name, encoder_kwargs=self.encoder_kwargs, net_arch=self.net_arch,
             activation_fn=self.activation_fn, ortho_init=self.ortho_init, log_std_init=self.log_std_init,
             share_encoder=self.share_encoder, freeze_encoder=self.frozen, torch_compile=self.torch_compile,
+            prev_action=self.previous.prev_action, prev_reward=self.previous.prev_reward,
         )  # fmt: skip
         return data

@@ -34,6 +34,9 @@ How it works
   step (the reset info for envs that just reset), stored, and applied to the logits in rollouts and
   training; envs without masks pay nothing.
 
+* **Previous action and reward** (``policy_kwargs`` ``prev_action``/``prev_reward``): written into the memory
+  after every env step, read by training from each chunk's own actions and rewards (`agents.sequence_previous`).
+
 The SB3 surface is kept (``OnPolicyAlgorithm`` subclass, as ``RecurrentPPO``): ``learn`` with SB3
 callbacks, ``save``/``load`` (the zip also holds the envs' memory, so a checkpoint resumes
 exactly), TensorBoard tags as SB3 names them, and ``predict(obs, state, episode_start,
@@ -57,39 +60,17 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 from stable_baselines3.common.utils import FloatSchedule, explained_variance
-from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+from stable_baselines3.common.vec_env import VecEnv
 
 from agents import observation_misfit
 from agents.sequence import OBSERVATION_SPACES
 from agents.sequence_policy import SUPPORTED_ACTION_SPACES, SequenceActorCriticPolicy, check_action_space
+from agents.sequence_rollout import innermost, read_masks, truncation_bootstrap, with_time_axis
 from rlkit.buffers import SequenceRolloutBuffer
 from rlkit.nn.spaces import batch_size_of, obs_as_tensor
 from rlkit.nn.transformer import fixed_weights
 
 SelfSequencePPO = TypeVar("SelfSequencePPO", bound="SequencePPO")
-
-
-def _innermost(env: VecEnv) -> VecEnv:
-    while isinstance(env, VecEnvWrapper):
-        env = env.venv
-    return env
-
-
-def _with_time_axis(obs: Any) -> Any:
-    """``(n, *shape)`` tensors (or a dict or tuple of them) -> ``(n, 1, *shape)``."""
-    if isinstance(obs, dict):
-        return {key: value.unsqueeze(1) for key, value in obs.items()}
-    if isinstance(obs, tuple):
-        return tuple(value.unsqueeze(1) for value in obs)
-    return obs.unsqueeze(1)
-
-
-def _stack_obs(observations: list[Any]) -> Any:
-    if isinstance(observations[0], dict):
-        return {key: np.stack([o[key] for o in observations]) for key in observations[0]}
-    if isinstance(observations[0], tuple):
-        return tuple(np.stack([o[i] for o in observations]) for i in range(len(observations[0])))
-    return np.stack(observations)
 
 
 class SequencePPO(OnPolicyAlgorithm):
@@ -246,6 +227,13 @@ class SequencePPO(OnPolicyAlgorithm):
 
     # --- memory and masks ---------------------------------------------------------------------
 
+    def _read_masks(self, infos: list[dict[str, Any]], dones: np.ndarray | None = None) -> np.ndarray | None:
+        """``(n_envs, width)`` bool masks of the envs' current observations, or None (see `read_masks`)."""
+        if not self.use_action_masks or self.policy.mask_width is None:
+            return None
+        reset_infos = getattr(innermost(self.env), "reset_infos", None) if dones is not None else None
+        return read_masks(infos, self.policy.mask_width, self.action_space, dones, reset_infos)
+
     def _memory(self) -> tuple[torch.Tensor, ...]:
         """The envs' memory as tensors on the policy's device (fresh where missing or sized for other envs)."""
         memory = self._last_memory
@@ -253,40 +241,13 @@ class SequencePPO(OnPolicyAlgorithm):
             return self.policy.initial_state(self.n_envs)
         return tuple(torch.as_tensor(np.asarray(m) if not isinstance(m, torch.Tensor) else m, device=self.device) for m in memory)
 
-    def _read_masks(self, infos: list[dict[str, Any]], dones: np.ndarray | None = None) -> np.ndarray | None:
-        """``(n_envs, n)`` bool masks of the envs' current observations, or None if the env gives none.
-
-        For an env that just finished an episode the current observation is the reset one, whose info
-        the VecEnv keeps in ``reset_infos`` (SB3's convention)."""
-        if not self.use_action_masks or self.policy.mask_width is None:
-            return None
-        reset_infos = getattr(_innermost(self.env), "reset_infos", None) if dones is not None else None
-        rows, found = [], False
-        for i, info in enumerate(infos):
-            if dones is not None and dones[i] and reset_infos is not None:
-                info = reset_infos[i]
-            mask = info.get("action_mask")
-            found |= mask is not None
-            rows.append(mask)
-        if not found:
-            return None
-        n = self.policy.mask_width
-        out = np.ones((len(rows), n), dtype=bool)
-        for i, mask in enumerate(rows):
-            if mask is not None:
-                mask = np.asarray(mask)
-                if mask.shape != (n,):
-                    raise ValueError(f"info['action_mask'] of env {i} has shape {mask.shape}; expected ({n},) for {self.action_space}")
-                out[i] = mask.astype(bool)
-        return out
-
     def _setup_learn(self, total_timesteps: int, callback: MaybeCallback = None, reset_num_timesteps: bool = True,
                      tb_log_name: str = "run", progress_bar: bool = False) -> tuple[int, BaseCallback]:  # fmt: skip
         was_reset = reset_num_timesteps or self._last_obs is None
         out = super()._setup_learn(total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar)
         if was_reset:
             self._last_memory = None
-            self._last_action_masks = self._read_masks(getattr(_innermost(self.env), "reset_infos", []))
+            self._last_action_masks = self._read_masks(getattr(innermost(self.env), "reset_infos", []))
         return out
 
     # --- rollouts -----------------------------------------------------------------------------
@@ -314,12 +275,14 @@ class SequencePPO(OnPolicyAlgorithm):
                     memory = policy.reset_state(memory, starts)  # store the memory the policy actually reads
                 obs = obs_as_tensor(self._last_obs, device)
                 masks_t = None if masks is None else torch.as_tensor(masks, device=device).unsqueeze(1)  # (n, 1, A)
-                dist, values, new_memory = policy(_with_time_axis(obs), starts.unsqueeze(1), memory, masks_t)
+                dist, values, new_memory = policy(with_time_axis(obs), starts.unsqueeze(1), memory, masks_t)
                 actions = dist.sample()  # (n, 1) or (n, 1, d)
                 log_probs = dist.log_prob(actions)  # (n, 1)
             actions = actions[:, 0].cpu().numpy()
             new_obs, rewards, dones, infos = env.step(policy.actions_to_env(actions))
             self.num_timesteps += n_envs
+            if policy.previous.active:  # what the next step reads as its previous action and reward
+                new_memory = policy.remember(new_memory, torch.as_tensor(actions, device=device), rewards)
 
             callback.update_locals(locals())
             if not callback.on_step():
@@ -327,7 +290,7 @@ class SequencePPO(OnPolicyAlgorithm):
                 return False
             self._update_info_buffer(infos, dones)
 
-            truncated, truncation_values = self._truncation_bootstrap(infos, dones, new_memory)
+            truncated, truncation_values = truncation_bootstrap(policy, infos, dones, new_memory)
             rollout_buffer.add(
                 self._last_obs, actions, rewards, self._last_episode_starts, values[:, 0], log_probs[:, 0], memory,
                 truncated=truncated, truncation_values=truncation_values,
@@ -341,34 +304,13 @@ class SequencePPO(OnPolicyAlgorithm):
         with torch.no_grad():
             starts = torch.as_tensor(dones, dtype=torch.bool, device=device)
             last = policy.reset_state(memory, starts) if dones.any() else memory
-            last_values = policy.predict_values(_with_time_axis(obs_as_tensor(new_obs, device)), starts.unsqueeze(1), last)[:, 0]
+            last_values = policy.predict_values(with_time_axis(obs_as_tensor(new_obs, device)), starts.unsqueeze(1), last)[:, 0]
         rollout_buffer.compute_returns_and_advantage(last_values=last_values, dones=dones)
         self._last_memory = tuple(m.detach() for m in memory)
 
         callback.update_locals(locals())
         callback.on_rollout_end()
         return True
-
-    def _truncation_bootstrap(self, infos: list[dict[str, Any]], dones: np.ndarray, memory: tuple[torch.Tensor, ...]):
-        """Per env: whether the step ended the episode by a time limit, and the critic's value of its final
-        observation (read with the memory after the step, as if the episode went on)."""
-        if not dones.any():
-            return None, None
-        truncated = np.array(
-            [bool(d and info.get("TimeLimit.truncated", False) and info.get("terminal_observation") is not None)
-             for d, info in zip(dones, infos)]
-        )  # fmt: skip
-        values = np.zeros(len(dones), dtype=np.float32)
-        if truncated.any():
-            index = np.flatnonzero(truncated)
-            final = _stack_obs([infos[i]["terminal_observation"] for i in index])
-            final_t, _ = self.policy.obs_to_tensor(final)
-            rows = torch.as_tensor(index, device=self.device)
-            with torch.no_grad():
-                no_start = torch.zeros(len(index), 1, dtype=torch.bool, device=self.device)
-                v = self.policy.predict_values(_with_time_axis(final_t), no_start, tuple(m[rows] for m in memory))
-            values[index] = v[:, 0].cpu().numpy()
-        return truncated, values
 
     # --- training -----------------------------------------------------------------------------
 
@@ -396,8 +338,10 @@ class SequencePPO(OnPolicyAlgorithm):
                 masks = batch.action_masks
                 if masks is not None:
                     masks = masks.bool() | ~valid.unsqueeze(-1)  # padding: any action (never scored)
-                dist, values, _ = policy(batch.observations, batch.episode_starts, batch.states, masks)  # (B, T)
-                log_prob = dist.log_prob(policy.actions_from_buffer(batch.actions))  # (B, T)
+                actions = policy.actions_from_buffer(batch.actions)  # (B, T) | (B, T, k)
+                chunk = (actions, batch.rewards) if policy.previous.active else None
+                dist, values, _ = policy(batch.observations, batch.episode_starts, batch.states, masks, chunk)  # (B, T)
+                log_prob = dist.log_prob(actions)  # (B, T)
 
                 def mean(x: torch.Tensor) -> torch.Tensor:
                     return torch.where(valid, x, torch.zeros_like(x)).sum() / n_valid
@@ -476,6 +420,7 @@ class SequencePPO(OnPolicyAlgorithm):
         episode_start: np.ndarray | None = None,
         deterministic: bool = False,
         action_masks: np.ndarray | None = None,
+        reward: np.ndarray | None = None,
     ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
         """Actions for a batch of observations (or one) and the memory after them.
 
@@ -486,6 +431,8 @@ class SequencePPO(OnPolicyAlgorithm):
         :param deterministic: the distribution's mode instead of a sample.
         :param action_masks: ``(n, width)`` (or ``(width,)``) 1 = allowed: ``width = n`` for ``Discrete(n)``,
             ``sum(nvec)`` for ``MultiDiscrete`` (one block per sub-action).
+        :param reward: ``(n,)`` the rewards the previous actions earned, for a policy with ``prev_reward``
+            (needed with a ``state``, except where every observation starts an episode).
         :return: ``(actions, state)``: actions clipped to a Box's bounds; the state as NumPy arrays.
         """
         self.policy.set_training_mode(False)
@@ -513,63 +460,19 @@ class SequencePPO(OnPolicyAlgorithm):
             if masks.shape[1] != width:
                 raise ValueError(f"predict: action_masks has {masks.shape[1]} columns; expected {width} for {self.action_space}")
             masks_t = torch.as_tensor(masks, device=self.device).unsqueeze(1)
+        if self.policy.previous.prev_reward and state is not None:
+            if reward is None and not starts.all():
+                raise ValueError("predict: this policy reads the previous reward (prev_reward); pass reward=, the (n,) rewards of the previous actions")
+            if reward is not None:
+                memory = self.policy.with_reward(memory, reward)
         with torch.no_grad():
             starts_t = torch.as_tensor(starts, device=self.device)
             if starts.any():
                 memory = self.policy.reset_state(memory, starts_t)
-            dist, _, new_memory = self.policy(_with_time_axis(obs), starts_t.unsqueeze(1), memory, masks_t)
+            dist, _, new_memory = self.policy(with_time_axis(obs), starts_t.unsqueeze(1), memory, masks_t)
             actions = dist.mode() if deterministic else dist.sample()
+            new_memory = self.policy.remember(new_memory, actions[:, 0])  # the reward comes with the next call
         actions = self.policy.actions_to_env(actions[:, 0].cpu().numpy())
         if not vectorized:
             actions = actions[0]
         return actions, tuple(m.cpu().numpy() for m in new_memory)
-
-
-# --- registration with rlkit's algorithm registry ------------------------------------------------
-
-RESERVED_KWARGS = {"self", "policy", "env", "seed", "device", "verbose", "policy_kwargs", "tensorboard_log", "_init_setup_model"}
-DEFAULT_ENCODER = "lstm"
-
-
-def valid_kwargs() -> list[str]:
-    import inspect
-
-    return [name for name in inspect.signature(SequencePPO.__init__).parameters if name not in RESERVED_KWARGS]
-
-
-def policy_kwargs_from(policy_config: Any) -> dict[str, Any]:
-    """`SequenceActorCriticPolicy` arguments from an `rlkit.config.PolicyConfig` (encoder default: lstm)."""
-    kwargs: dict[str, Any] = dict(policy_config.kwargs)
-    kwargs["encoder"] = policy_config.encoder or DEFAULT_ENCODER
-    kwargs["encoder_kwargs"] = dict(policy_config.encoder_kwargs)
-    if policy_config.freeze_encoder:  # saved with the agent, so a resumed run stays frozen (as agents.sb3 does)
-        kwargs["freeze_encoder"] = True
-    if policy_config.net_arch is not None:
-        kwargs["net_arch"] = policy_config.net_arch
-    if policy_config.activation_fn is not None:
-        from agents.sb3 import activation_class
-
-        kwargs["activation_fn"] = activation_class(policy_config.activation_fn)
-    return kwargs
-
-
-def build(config: Any, env: Any) -> SequencePPO:
-    """A fresh agent for an `rlkit.config.ExperimentConfig` on the vec env `env`."""
-    from agents.sb3 import algo_kwargs
-
-    valid = valid_kwargs()
-    unknown = [key for key in config.algo_kwargs if key not in valid]
-    if unknown:
-        raise ValueError(f"ppo-seq does not take algo_kwargs.{unknown[0]}; valid: {', '.join(valid)}")
-    try:
-        return SequencePPO(
-            "SequencePolicy", env, seed=config.seed, device=config.device, verbose=0,
-            policy_kwargs=policy_kwargs_from(config.policy), **algo_kwargs(config.algo_kwargs, env.action_space),
-        )  # fmt: skip
-    except TypeError as exc:
-        raise ValueError(f"ppo-seq rejected the config: {str(exc).splitlines()[0]}") from exc
-
-
-def load(path: Any, env: Any = None, device: str = "auto") -> SequencePPO:
-    """A saved agent; with `env`, ready to continue training where it stopped (no env reset)."""
-    return SequencePPO.load(path, env=env, device=device, force_reset=False)

@@ -124,6 +124,11 @@ class PolicyConfig(_Schema):
     head (PPO/A2C ``policy_net``, ``action_net``, ``log_std``). Only used when a run starts."""
     freeze_encoder: StrictBool = False
     """Keep the encoder loaded by ``init_encoder``/``init_policy`` fixed (no gradients, eval mode)."""
+    prev_action: StrictBool = False
+    """The policy also reads the previous action (one-hot where discrete; zero at an episode's first step), as
+    POPGym's and RL²'s agents do. ``ppo-seq`` only."""
+    prev_reward: StrictBool = False
+    """The policy also reads the previous reward (zero at an episode's first step). ``ppo-seq`` only."""
     critic_warmup_steps: StrictInt = Field(0, ge=0, le=MAX_STEPS)
     """Env steps at the start of a run from ``init_policy``/``init_encoder`` whose updates train only the critic
     (rounded up to whole rollouts; 0 = off): the actor head, its ``log_std`` and a shared encoder get no

@@ -70,13 +70,17 @@ class Evaluator:
         reset_infos = self.env.unwrapped.reset_infos
         current = list(reset_infos)
         masked = uses_action_masks(model)
-        state, starts = None, np.ones(n, dtype=bool)
+        # A policy that reads the previous reward (ppo-seq's policy.prev_reward) is given it.
+        rewarded = bool(getattr(getattr(getattr(model, "policy", None), "previous", None), "prev_reward", False))
+        state, starts, rewards = None, np.ones(n, dtype=bool), np.zeros(n, dtype=np.float32)
         for _ in range(self.MAX_STEPS):
             if finished.all():
                 break
             kwargs = {"action_masks": action_masks(current)} if masked else {}
+            if rewarded:
+                kwargs["reward"] = rewards
             actions, state = model.predict(obs, state=state, episode_start=starts, deterministic=self.deterministic, **kwargs)
-            obs, _, dones, infos = self.env.step(actions)
+            obs, rewards, dones, infos = self.env.step(actions)
             current = [reset_infos[i] if done else info for i, (done, info) in enumerate(zip(dones, infos))]
             starts = dones
             for i in np.flatnonzero(dones & ~finished):

@@ -26,6 +26,7 @@ class SequenceRolloutBufferSamples(NamedTuple):
     mask: th.Tensor  # (B, T) bool; False on padding
     states: tuple[th.Tensor, ...]  # each (B, *state_shapes[i]): memory before each chunk's first step
     action_masks: th.Tensor | None  # (B, T, *action_mask_shape) bool, or None
+    rewards: th.Tensor | None = None  # (B, T): what a policy reading the previous reward reads at t + 1
 
 
 def _to_numpy(x: Any) -> np.ndarray:
@@ -425,4 +426,5 @@ class SequenceRolloutBuffer(BaseBuffer):
             mask=th.as_tensor(mask, device=self.device),
             states=states,
             action_masks=None if self.action_masks is None else self._gather(self.action_masks, index, pad),
+            rewards=self._gather(self.rewards, index, pad),
         )

@@ -104,11 +104,13 @@ def _replay(model, buffer):
     with torch.no_grad():
         for batch in buffer.get(5):
             masks = None if batch.action_masks is None else batch.action_masks.bool() | ~batch.mask.unsqueeze(-1)
-            dist, values, _ = model.policy(batch.observations, batch.episode_starts, batch.states, masks)
+            actions = model.policy.actions_from_buffer(batch.actions)
+            chunk = (actions, batch.rewards) if model.policy.previous.active else None
+            dist, values, _ = model.policy(batch.observations, batch.episode_starts, batch.states, masks, chunk)
             valid = batch.mask
             out["values"].append(values[valid])
             out["old_values"].append(batch.old_values[valid])
-            out["log_probs"].append(dist.log_prob(model.policy.actions_from_buffer(batch.actions))[valid])
+            out["log_probs"].append(dist.log_prob(actions)[valid])
             out["old_log_probs"].append(batch.old_log_prob[valid])
     return {key: torch.cat(value) for key, value in out.items()}
 
@@ -182,3 +184,74 @@ def test_registered_for_every_action_space_it_acts_in():
     spec = get_algo("ppo-seq")
     assert all(spec.fits(space) for space in ACTION_SPACES.values())
     assert not spec.fits(spaces.Tuple((spaces.Discrete(2),)))
+
+
+# --- previous action and reward as inputs (policy_kwargs prev_action / prev_reward) ------------------------
+
+PREVIOUS = {"prev_action": True, "prev_reward": True}
+
+
+@pytest.mark.parametrize("encoder", ENCODERS)
+@pytest.mark.parametrize("space", ["discrete", "multidiscrete", "box"])
+def test_chunked_training_reproduces_the_rollout_with_previous_action_and_reward(encoder, space):
+    _check_replay(_agent(encoder, OBSERVATION_SPACES["discrete"], ACTION_SPACES[space], policy_kwargs=PREVIOUS))
+
+
+@pytest.mark.parametrize("which", ["prev_action", "prev_reward"])
+def test_the_memory_holds_the_previous_action_and_reward_zero_at_episode_starts(which):
+    """Plain-Python oracle over the stored rollout: the memory before step t holds the action taken and the
+    reward earned at t - 1, or zeros where t starts an episode."""
+    model = _agent("gru", BOX, ACTION_SPACES["multidiscrete"], policy_kwargs={which: True})
+    buffer = _collect(model)
+    stored = buffer.states[-1]  # (n_steps, n_envs, width): the last memory tensor is the previous-step input
+    nvec = [3, 2]
+    for t in range(buffer.buffer_size):
+        for e in range(buffer.n_envs):
+            if buffer.episode_starts[t, e] or t == 0:
+                expected = np.zeros(sum(nvec) if which == "prev_action" else 1)
+                if t == 0 and not buffer.episode_starts[t, e]:
+                    continue  # carried over from before the rollout
+            elif which == "prev_action":
+                expected = np.concatenate([np.eye(n)[int(a)] for n, a in zip(nvec, buffer.actions[t - 1, e])])
+            else:
+                expected = np.array([buffer.rewards[t - 1, e]])
+            np.testing.assert_allclose(stored[t, e], expected, rtol=1e-6, atol=1e-6, err_msg=f"t={t} env={e}")
+
+
+def test_replay_with_previous_inputs_would_notice_a_wrong_shift():
+    """The exactness check can fail: chunks whose stored previous-step memory is zeroed read other values."""
+    model = _agent("gru", BOX, ACTION_SPACES["discrete"], policy_kwargs=PREVIOUS)
+    buffer = _collect(model)
+    for stored in buffer.states[-2:]:
+        stored[:] = 0.0
+    out = _replay(model, buffer)
+    assert (out["values"] - out["old_values"]).abs().max() > 1e-4
+
+
+def test_predict_needs_the_previous_reward_and_the_policy_reads_it():
+    model = _agent("lstm", BOX, ACTION_SPACES["discrete"], policy_kwargs={"prev_reward": True})
+    obs = np.zeros((2, 3), np.float32)
+    _, state = model.predict(obs, episode_start=np.ones(2, bool))
+    with pytest.raises(ValueError, match="pass reward="):
+        model.predict(obs, state=state, episode_start=np.zeros(2, bool))
+    model.policy.set_training_mode(False)
+    values = []
+    for reward in (0.0, 5.0):
+        memory = model.policy.with_reward(tuple(torch.as_tensor(s) for s in state), np.full(2, reward))
+        with torch.no_grad():
+            _, v, _ = model.policy(torch.as_tensor(obs)[:, None], torch.zeros(2, 1, dtype=torch.bool), memory)
+        values.append(v)
+    assert not torch.allclose(values[0], values[1])
+
+
+def test_previous_inputs_through_rlkit_train_and_refused_by_sb3_agents(tmp_path):
+    from rlkit.app.config import load_config
+    from rlkit.app.runs import train
+
+    overrides = [f"logdir={tmp_path}", "device=cpu", "env.id=rlkit/GroundhogDay-Easy-v0", "n_envs=2", "total_steps=128",
+                 "eval.every=0", "eval.episodes=2", "checkpoint_every=0", "policy.prev_action=true", "policy.prev_reward=true"]  # fmt: skip
+    result = train(load_config(overrides=[*overrides, "algo=ppo-seq", "policy.encoder=gru", "policy.encoder_kwargs={hidden_size: 8}",
+                                          "algo_kwargs={n_steps: 32, batch_size: 32, n_epochs: 1, bptt_len: 8}"]))  # fmt: skip
+    assert result.status == "finished" and np.isfinite(result.metrics["mean_reward"])
+    with pytest.raises(ValueError, match="ppo does not read policy.prev_action; the previous action and reward are inputs of ppo-seq"):
+        train(load_config(overrides=[*overrides, "algo=ppo"]))

@@ -153,13 +153,27 @@ def preprocess(obs: Any, space: gym.Space, normalize_images: bool = True) -> Any
     if isinstance(space, spaces.Discrete):
         return F.one_hot(obs.long() - int(space.start), num_classes=int(space.n)).float()
     if isinstance(space, spaces.MultiDiscrete):
-        index = obs.long() - torch.as_tensor(space.start, dtype=torch.long, device=obs.device)
-        one_hots = [F.one_hot(index[..., i], num_classes=int(n)) for i, n in enumerate(space.nvec)]
-        return torch.cat(one_hots, dim=-1).float()
+        return _multi_one_hot(obs, space)
     if isinstance(space, spaces.MultiBinary):
         return obs.float()
     check_supported(space)
     raise AssertionError("unreachable")
+
+
+def _multi_one_hot(obs: torch.Tensor, space: spaces.MultiDiscrete) -> torch.Tensor:
+    """``(*lead, K)`` indices to ``(*lead, sum(nvec))``: the K one-hots side by side, in one scatter."""
+    nvec = torch.as_tensor(space.nvec, dtype=torch.long, device=obs.device)  # (K,)
+    index = obs.long() - torch.as_tensor(space.start, dtype=torch.long, device=obs.device)  # (*lead, K)
+    outside = (index < 0) | (index >= nvec)
+    if bool(outside.any()):
+        k = int(torch.nonzero(outside)[0, -1])
+        raise ValueError(
+            f"got index {int(index[outside][0]) + int(space.start[k])} at position {k} of an observation of "
+            f"{describe_space(space)}; expected {int(space.start[k])}..{int(space.start[k] + space.nvec[k]) - 1}"
+        )
+    offsets = torch.cumsum(nvec, 0) - nvec  # (K,) where each one-hot begins
+    out = torch.zeros(*index.shape[:-1], int(space.nvec.sum()), device=obs.device)  # (*lead, sum(nvec))
+    return out.scatter_(-1, index + offsets, 1.0)
 
 
 def flatten_preprocessed(x: Any, space: gym.Space, n_lead: int) -> torch.Tensor:

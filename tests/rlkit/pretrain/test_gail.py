@@ -1,12 +1,14 @@
 """GAIL: the discriminator separates datasets, the reward wrapper returns its value exactly, resume is exact, bad input is one line."""
 
+from types import SimpleNamespace
+
 import gymnasium as gym
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from gymnasium import spaces
-from stable_baselines3.common.vec_env import DummyVecEnv
+from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
 from rlkit.app.cli import main
 from rlkit.app.config import load_config
@@ -15,6 +17,7 @@ from rlkit.nn.spaces import space_to_dict
 from rlkit.pretrain import save_dataset
 from rlkit.pretrain.dataset import Dataset
 from rlkit.pretrain.gail import Gail, GailReward
+import rlkit.pretrain.gail.reward as reward_module
 from rlkit.pretrain.gail.reward import find_wrapper
 
 
@@ -132,3 +135,18 @@ def test_cli_trains_gail_and_logs_the_discriminator(tmp_path, collect_from, caps
     (run,) = (tmp_path / "runs").iterdir()
     assert "__gail-ppo__" in run.name
     assert {"gail/disc_loss", "gail/expert_acc", "gail/agent_acc"} <= set(read_scalars(run))
+
+
+def test_the_wrapper_goes_under_vecnormalize_and_sees_raw_observations(collect_from, monkeypatch):
+    demos = collect_from("CartPole-v1", "random", 100)
+    monkeypatch.setattr(reward_module, "load_demos", lambda path, env: demos)
+    raw = DummyVecEnv([lambda: gym.make("CartPole-v1")] * 2)
+    norm = VecNormalize(raw, norm_obs=True, norm_reward=True)
+    config = SimpleNamespace(demos="in memory", encoder="mlp", encoder_kwargs={}, hidden=[8], learning_rate=1e-3, batch_size=8, epochs=1, reward="gail")
+    env, callbacks = reward_module.attach_gail(norm, config, seed=0)
+    assert env is norm and isinstance(norm.venv, GailReward) and norm.venv.venv is raw and len(callbacks) == 1
+    env.seed(0)
+    normalized = env.reset()
+    env.step(np.array([0, 1]))
+    seen = env.venv.agent_obs[0]  # what the discriminator was given: the raw observation, not the normalized one
+    assert not np.allclose(seen, normalized) and np.allclose(env.get_original_obs(), env.venv._last_obs)

@@ -1,8 +1,9 @@
 """The `rlkit` command.
 
 Each subcommand lives in its own module that defines ``add_arguments(parser)`` and
-``run(args) -> int``; modules keep heavy imports (torch, SB3, envs) inside ``run`` so that
-``rlkit --help`` stays fast. Bad input (a ``ValueError`` from anywhere below, or a missing file
+``run(args) -> int``; modules keep heavy imports (torch, SB3, envs) inside ``run``, and `main`
+adds the options of the one command named on the command line only, so that ``rlkit --help``
+imports no command's dependencies. Bad input (a ``ValueError`` from anywhere below, or a missing file
 the user named) is printed as one line on stderr with exit code 2, never as a traceback, the
 config fields it names shown as the options that set them (``rlkit.app.flags``); set
 ``RLKIT_DEBUG=1`` to see the traceback anyway.
@@ -55,7 +56,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: tuple[str, ...] | None = None) -> argparse.ArgumentParser:
+    """The `rlkit` parser; only the subcommands in ``commands`` get their options (default: all)."""
     parser = _Parser(
         prog="rlkit",
         description="rlkit: train, evaluate and inspect RL agents on Gymnasium environments.",
@@ -71,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
             description=(module.__doc__ or help_).strip(),
             formatter_class=_HelpFormatter,
         )
-        module.add_arguments(p)
+        if commands is None or name in commands:
+            module.add_arguments(p)
         p.set_defaults(_module=module)
     return parser
 
@@ -84,10 +87,12 @@ def _version() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser()
     # `rlkit` alone trains the default agent, as the Quickstart promises; `rlkit -h` still helps.
     if not argv:
         argv = ["train"]
+    # The top-level parser has options only (-h, --version), so the first other word names the command.
+    named = next((word for word in argv if not word.startswith("-")), None)
+    parser = build_parser((named,) if named in COMMANDS else ())
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

@@ -45,3 +45,30 @@ def test_help_imports_neither_torch_nor_sb3():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_top_level_help_imports_no_command_dependencies():
+    # `rlkit --help` lists the commands from their one-line help; no command adds its options,
+    # so neither the config schema (pydantic, NumPy, YAML) nor the agents registry is imported.
+    code = (
+        "import sys, contextlib, io\n"
+        "from rlkit.app.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    try: main(['--help'])\n"
+        "    except SystemExit: pass\n"
+        "assert 'train' in out.getvalue() and 'bench' in out.getvalue()\n"
+        "heavy = ('torch', 'stable_baselines3', 'gymnasium', 'envs', 'agents', 'pydantic', 'numpy', 'yaml', 'rlkit.app.config')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_a_command_named_after_an_option_still_gets_its_options():
+    # main() adds the options of the first non-option word only; `rlkit train --steps 5` must parse.
+    from rlkit.app.cli import COMMANDS
+
+    parser = build_parser(("train",))
+    args = parser.parse_args(["train", "--steps", "5"])
+    assert args.steps == 5 and args.command == "train"
+    assert set(_subparsers(parser)) == set(COMMANDS)

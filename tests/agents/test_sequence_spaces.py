@@ -131,7 +131,8 @@ def test_chunked_training_reproduces_the_rollout_for_every_observation_space(enc
     _check_replay(_agent(encoder, OBSERVATION_SPACES[space], spaces.Discrete(3)))
 
 
-@pytest.mark.parametrize("encoder", ENCODERS)
+# The actor heads do not depend on the encoder: one recurrent, one attention-based.
+@pytest.mark.parametrize("encoder", ["gru", "transformer"])
 @pytest.mark.parametrize("space", ACTION_SPACES)
 def test_chunked_training_reproduces_the_rollout_for_every_action_space(encoder, space):
     _check_replay(_agent(encoder, BOX, ACTION_SPACES[space]))
@@ -191,7 +192,7 @@ def test_registered_for_every_action_space_it_acts_in():
 PREVIOUS = {"prev_action": True, "prev_reward": True}
 
 
-@pytest.mark.parametrize("encoder", ENCODERS)
+@pytest.mark.parametrize("encoder", ["lstm", "tcn", "transformer"])
 @pytest.mark.parametrize("space", ["discrete", "multidiscrete", "box"])
 def test_chunked_training_reproduces_the_rollout_with_previous_action_and_reward(encoder, space):
     _check_replay(_agent(encoder, OBSERVATION_SPACES["discrete"], ACTION_SPACES[space], policy_kwargs=PREVIOUS))

@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=1, metavar="N", help="trials run at a time on this machine (processes, or Ray tasks)")
     parser.add_argument("--backend", choices=("local", "ray"), default="local", help="local processes, or Ray tasks (pip install 'rlkit[ray]')")
     parser.add_argument("--ray-address", default=None, metavar="ADDR", help="address of an existing Ray cluster (default: start a local Ray instance)")
-    parser.add_argument("--sampler-seed", type=int, default=0, metavar="N", help="seed of the TPE sampler")
+    parser.add_argument("--sampler-seed", type=int, default=0, metavar="N", help="seed of the TPE sampler: trial N is drawn with seed + N (default: %(default)s)")
     parser.add_argument("--no-prune", dest="prune", action="store_false", help="run every trial to the end (no median pruning)")
     parser.add_argument("--top", type=int, default=10, metavar="N", help="rows in the table of best trials")
 

@@ -295,13 +295,13 @@ def test_two_sweep_processes_share_one_study(tmp_path):
     config_path = _write(tmp_path / "tiny.yaml", _config(tmp_path).to_dict())
     space_path = _write(tmp_path / "tiny.space.yaml", SPACE)
     storage = sqlite_url(tmp_path / "shared.db")
-    optuna.create_study(study_name="shared", storage=storage, direction="maximize")  # as `createdb` would, once
+    # No study yet: both processes create it at the same moment, with the same --sampler-seed.
     processes = {
         name: subprocess.Popen([sys.executable, "-m", "rlkit.app.cli", "sweep", "--config", str(config_path), "--space", str(space_path),
                                 "--trials", "8", "--no-prune", "--dir", str(tmp_path / name), "--storage", storage,
-                                "--study-name", "shared", "--sampler-seed", str(i)],
+                                "--study-name", "shared", "--sampler-seed", "0"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "OMP_NUM_THREADS": "1"})
-        for i, name in enumerate(("a", "b"))
+        for name in ("a", "b")
     }  # fmt: skip
     outputs = {name: p.communicate(timeout=240)[0].decode() for name, p in processes.items()}
     assert all(p.returncode == 0 for p in processes.values()), outputs
@@ -312,6 +312,8 @@ def test_two_sweep_processes_share_one_study(tmp_path):
     assert len(numbers) == len(set(numbers)) and sorted(numbers) == [t.number for t in study.trials]
     # Each process stops once the study holds 8 finished trials; at most the other's trial in flight is extra.
     assert 8 <= len(numbers) <= 9 and all(t.state == TrialState.COMPLETE for t in study.trials)
+    draws = [tuple(sorted(t.params.items())) for t in study.trials]
+    assert len(set(draws)) == len(draws)  # the same --sampler-seed in both processes, no trial drawn twice
     for name in processes:  # each ends with a best config; trials of both count
         assert (tmp_path / name / BEST_CONFIG_FILE).is_file()
         assert "8 complete" in outputs[name] or "9 complete" in outputs[name]

@@ -2,7 +2,8 @@
 
 A write goes to a temp file in the same directory (``.<name>.<random>.tmp``), is flushed and fsynced,
 then renamed over the target and the directory fsynced: readers see the old file or the new one, never
-half of one. A write killed midway leaves only its temp file behind.
+half of one. A write killed midway leaves only its temp file behind. A written file has the mode a plain
+``open(path, "w")`` would give it (0666 less the umask), not mkstemp's 0600.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def atomic_open(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
     make_dirs(path.parent)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp makes 0600; a written file gets the mode open() would give it
         with os.fdopen(fd, mode) as handle:
             yield handle
             handle.flush()
@@ -37,6 +39,18 @@ def atomic_open(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
             os.unlink(tmp_name)
         raise
     _fsync_dir(path.parent)
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it where Linux's /proc tells it (``os.umask`` can only
+    be read by setting it, which another thread could observe)."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write(path: str | Path, data: bytes) -> None:

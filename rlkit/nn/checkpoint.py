@@ -14,13 +14,13 @@ refusing (``ValueError``, both sides shown) a different name, space, configurati
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
 import torch
 
 from rlkit import __version__
+from rlkit.atomic_io import atomic_open
 from rlkit.nn.encoders import Encoder
 from rlkit.nn.registry import make_encoder
 from rlkit.nn.spaces import describe_space, space_from_dict, space_to_dict
@@ -67,16 +67,9 @@ def save_encoder(encoder: Encoder, path: str | os.PathLike, **metadata: Any) -> 
         "torch_version": str(torch.__version__),
     }
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     # Write then rename, so a crash never leaves a half-written checkpoint under the final name.
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "wb") as f:
+        torch.save(payload, f)
     return path
 
 

@@ -1,4 +1,5 @@
-"""Pretraining: datasets from any env, then a (β-)VAE, behaviour cloning or next-step sequence prediction.
+"""Pretraining: datasets from any env, then a (β-)VAE, behaviour cloning, a diffusion policy, next-step sequence
+prediction, or adversarial imitation (GAIL).
 
 Each task produces a checkpoint a policy can start from (``policy.init_encoder`` / ``policy.init_policy``).
 Works on spaces and arrays: imports neither ``envs`` nor ``agents``.
@@ -7,6 +8,8 @@ Works on spaces and arrays: imports neither ``envs`` nor ``agents``.
 * ``rlkit.pretrain.vae``: ``train_vae``, ``save_vae``
 * ``rlkit.pretrain.bc``: ``BCPolicy``, ``train_bc``, ``save_bc``, ``load_bc``
 * ``rlkit.pretrain.seq``: ``train_seq``, ``save_seq``, ``make_chunks``
+* ``rlkit.pretrain.diffusion``: ``NoiseSchedule``, ``DiffusionPolicy``, ``train_diffusion``, ``save_diffusion``, ``load_diffusion``
+* ``rlkit.pretrain.gail``: ``Gail`` (discriminator), ``GailReward`` (reward ``VecEnvWrapper``), ``GailCallback``
 * ``rlkit.pretrain.init``: ``resolve_policy_config``, ``policy_encoders``, ``freeze`` (loading into an SB3
   policy is ``agents.pretrained.initialize``)
 * ``rlkit.pretrain.warmup``: ``check_warmup_config`` (``policy.critic_warmup_steps``; the callback is

@@ -4,9 +4,16 @@ import os
 
 import pytest
 
-# Two test processes on a 2-core machine must not each start two BLAS/torch threads.
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("MKL_NUM_THREADS", "1")
+# The suite runs in parallel (pytest-xdist, addopts in pyproject.toml): one BLAS/OpenMP/torch thread per test
+# process, else two processes on a 2-core machine each start a thread per core and slow each other down.
+# Set before torch is imported (tests import it after this file); subprocesses inherit the variables.
+os.environ["OMP_NUM_THREADS"] = "1"
+os.environ["MKL_NUM_THREADS"] = "1"
+os.environ["NUMBA_NUM_THREADS"] = "1"
+
+import torch  # noqa: E402  (after the thread variables)
+
+torch.set_num_threads(1)
 
 
 @pytest.fixture

@@ -331,6 +331,7 @@ def test_loaded_agent_predicts_the_same_actions_given_the_same_memory(encoder, t
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
 
 
+@pytest.mark.slow  # torch.compile of the Transformer policy: minutes of CPU (it passed the 300 s timeout on a loaded 2-core machine)
 def test_compiled_policy_equals_the_eager_one_and_survives_save_and_load(tmp_path):
     """``torch_compile=True`` (the Transformer's option): the same weights give the eager policy's values and
     log-probs, rollouts and chunked training still agree, one update runs, and a loaded agent is compiled again."""

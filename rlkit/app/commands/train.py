@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from rlkit.app.flags import FIELD_FLAGS, KWARG_FLAGS
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from agents import algo_names
@@ -80,24 +82,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="with --backend ray: address of an existing Ray cluster (default: start a local Ray instance)")  # fmt: skip
 
 
-# option dest -> config path; how the options above override the config.
-_FIELD_OPTIONS = {
-    "n_envs": ("n_envs", "--n-envs"),
-    "seed": ("seed", "--seed"),
-    "steps": ("total_steps", "--steps"),
-    "device": ("device", "--device"),
-    "logdir": ("logdir", "--logdir"),
-    "eval_every": ("eval.every", "--eval-every"),
-    "eval_episodes": ("eval.episodes", "--eval-episodes"),
-    "checkpoint_every": ("checkpoint_every", "--checkpoint-every"),
-    "critic_warmup_steps": ("policy.critic_warmup_steps", "--critic-warmup-steps"),
-    "bc_weight": ("policy.bc_weight", "--bc-weight"),
-}
-_KWARG_OPTIONS = {
-    "encoder_kwargs": ("policy.encoder_kwargs", "--encoder-kwargs"),
-    "algo_kwargs": ("algo_kwargs", "--algo-kwargs"),
-    "env_kwargs": ("env.kwargs", "--env-kwargs"),
-}
+# Config fields set by the options of rlkit.app.flags (FIELD_FLAGS, KWARG_FLAGS), in the order they are applied.
+_FIELDS = (
+    "n_envs", "seed", "total_steps", "device", "logdir", "eval.every", "eval.episodes",
+    "checkpoint_every", "policy.critic_warmup_steps", "policy.bc_weight",
+)  # fmt: skip
+_KWARG_FIELDS = ("policy.encoder_kwargs", "algo_kwargs", "env.kwargs")
+
+
+def _dest(option: str) -> str:
+    """The attribute argparse stores an option in: ``--eval-every`` -> ``eval_every``."""
+    return option.lstrip("-").replace("-", "_")
 
 
 def build_config(args: argparse.Namespace):
@@ -135,11 +130,14 @@ def build_config(args: argparse.Namespace):
     for dest in ("init_encoder", "init_policy", "freeze_encoder", "bc_data"):
         if getattr(args, dest, None) is not None:
             set_path(data, ["policy", dest], getattr(args, dest))
-    for dest, (path, option) in _KWARG_OPTIONS.items():
-        for item in getattr(args, dest, None) or []:
+    for path in _KWARG_FIELDS:
+        option = KWARG_FLAGS[path]
+        for item in getattr(args, _dest(option), None) or []:
             keys, value = parse_assignment(item, option)
             set_path(data, path.split(".") + keys, value)
-    for dest, (path, option) in _FIELD_OPTIONS.items():
+    for path in _FIELDS:
+        option = FIELD_FLAGS[path]
+        dest = _dest(option)
         value = getattr(args, dest, None)
         if value is None:
             continue

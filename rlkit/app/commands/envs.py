@@ -82,7 +82,7 @@ def _rescore(ids: list[str], episodes: int, markdown: str | None) -> dict:
     import envs
     import envs.baselines
     from envs.baselines import published_baselines, score_baselines
-    from rlkit.checkpoints import atomic_write
+    from rlkit.atomic_io import atomic_write
 
     if markdown is not None and not Path(markdown).parent.is_dir():
         raise ValueError(f"--markdown {markdown}: the folder {Path(markdown).parent} does not exist; create it or pick another path")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 import json
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import gymnasium as gym
 import numpy as np
@@ -82,19 +82,28 @@ def run_episodes(env: gym.Env, policy: Policy, n_episodes: int, seed: int = 0) -
     return returns
 
 
-def score_baselines(env_id: str, n_episodes: int, seed: int = 0) -> dict[str, float]:
-    """Mean return of ``random`` (seeded `seed`) and every baseline of `env_id` over `n_episodes` episodes,
-    episode i reset with seed ``seed + i`` (what ``envs/baselines.json`` publishes)."""
+def score_baselines(
+    env_id: str,
+    n_episodes: int,
+    seed: int = 0,
+    make_env: Callable[[], gym.Env] | None = None,
+    random_seed: int | None = None,
+) -> dict[str, float]:
+    """Mean return of ``random`` and every baseline of `env_id` over `n_episodes` episodes, episode i
+    reset with seed ``seed + i`` (what ``envs/baselines.json`` publishes), each baseline on a new env
+    from `make_env` (default ``gymnasium.make(env_id)``); ``random`` is seeded `random_seed` (default `seed`)."""
     import envs
 
-    env = gym.make(env_id)
-    try:
-        return {
-            name: float(run_episodes(env, load_baseline(env_id, name, env, seed=seed), n_episodes, seed=seed).mean())
-            for name in ["random", *envs.BASELINES.get(env_id, {})]
-        }
-    finally:
-        env.close()
+    make_env = make_env or (lambda: gym.make(env_id))
+    scores = {}
+    for name in ["random", *envs.BASELINES.get(env_id, {})]:
+        env = make_env()
+        try:
+            policy = load_baseline(env_id, name, env, seed=seed if random_seed is None else random_seed)
+            scores[name] = float(run_episodes(env, policy, n_episodes, seed=seed).mean())
+        finally:
+            env.close()
+    return scores
 
 
 def published_baselines(path: str | Path | None = None) -> dict[str, Any]:

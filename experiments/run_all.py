@@ -198,22 +198,15 @@ def run_one(experiment: str, config_data: dict, max_seconds: float) -> dict:
 def baselines_for(config, split: str | None = None) -> dict[str, float]:
     """Mean return of every baseline of the config's env (and a seeded random policy) on the same
     episodes the evaluation uses (reset seeds ``eval.seed + i``) and with the same env kwargs."""
-    import envs
-    from envs.baselines import RandomPolicy, load_baseline, run_episodes
+    from envs.baselines import score_baselines
     from rlkit.app.env_factory import make_env
 
     env_config = config.env
     if split is not None:
         env_config = env_config.model_copy(update={"kwargs": {**env_config.kwargs, "split": split}})
-    out = {}
-    for name in ["random", *envs.BASELINES.get(config.env.id, {})]:
-        env = make_env(env_config)
-        try:
-            policy = RandomPolicy(env, seed=0) if name == "random" else load_baseline(config.env.id, name, env)
-            out[name] = float(run_episodes(env, policy, config.eval.episodes, config.eval.seed).mean())
-        finally:
-            env.close()
-    return out
+    return score_baselines(
+        config.env.id, config.eval.episodes, seed=config.eval.seed, make_env=lambda: make_env(env_config), random_seed=0
+    )
 
 
 # --- results ----------------------------------------------------------------------------------------

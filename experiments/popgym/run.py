@@ -1,9 +1,9 @@
 """POPGym's Easy tasks with rlkit's memory agents, beside the published GRU: train, then tabulate.
 
   pip install 'rlkit[popgym]'
-  python experiments/popgym/run.py train --workers 16                      # 9 tasks x 5 agents x 3 seeds, 2M steps
-  python experiments/popgym/run.py train --tasks RepeatPreviousEasy --agents gru mlp --seeds 0 --steps 100000
-  python experiments/popgym/run.py results                                  # table.md (+ curves.png) from the runs
+  python -m experiments.popgym.run train --workers 16                      # 9 tasks x 5 agents x 3 seeds, 2M steps
+  python -m experiments.popgym.run train --tasks RepeatPreviousEasy --agents gru mlp --seeds 0 --steps 100000
+  python -m experiments.popgym.run results                                  # table.md (+ curves.png) from the runs
 
 ``train`` runs each (task, agent) as one ``rlkit train --seeds`` group (``rlkit.app.sweeps.run_seeds``,
 its process pool) of ``base.yaml`` with the agent's keys from ``axes.yaml`` over it (an agent's ``policy``
@@ -31,11 +31,8 @@ import numpy as np
 import yaml
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(1, str(ROOT))
 
-from rlkit.app.config import config_from_dict, deep_update, read_config_file  # noqa: E402
+from rlkit.app.config import config_from_dict, deep_update, read_config_file
 
 TAG = "rollout/ep_rew_batch_mean"
 

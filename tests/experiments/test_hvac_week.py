@@ -1,13 +1,8 @@
 """experiments/hvac_week.py: draws a week of a baseline on HVAC-Setpoint's evaluation weeks; bad input is one line."""
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "experiments"))
-
-from hvac_week import main  # noqa: E402
+from experiments.hvac_week import main
 
 
 def test_a_baseline_week_is_drawn(tmp_path, capsys):

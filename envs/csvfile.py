@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from typing import Sequence
 
 
 def read_csv(path: str | os.PathLike, expected: str) -> tuple[str, list[str], list[tuple[int, list[str]]]]:
@@ -29,6 +30,15 @@ def read_csv(path: str | os.PathLike, expected: str) -> tuple[str, list[str], li
         raise ValueError(f"{path}: file is empty; expected {expected}")
     header = [name.strip() for name in rows[0][1]]
     return path, header, rows[1:]
+
+
+def column_index(path: str, header: list[str], columns: Sequence[str], expected: str) -> dict[str, int]:
+    """Position of each of `columns` in `header`; a missing one is a one-line ``ValueError`` naming them
+    (`expected` describes the wanted header, e.g. ``"a header with Date,Open,High,Low,Close,Volume"``)."""
+    missing = [name for name in columns if name not in header]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {', '.join(missing)}; expected {expected}, got {','.join(header)}")
+    return {name: header.index(name) for name in columns}
 
 
 def _read_text(path: str, expected: str) -> str:

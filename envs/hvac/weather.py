@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from envs.csvfile import read_csv
+from envs.csvfile import column_index, read_csv
 
 # Physical validity range of weather inputs. A CSV outside it is an error (80 °C is a unit mix-up,
 # e.g. Fahrenheit); the generator's output is clipped to it, which in practice never binds (its
@@ -85,13 +85,7 @@ def load_weather_csv(path: str | os.PathLike) -> dict[str, Any]:
     ``envs.csvfile.read_csv`` (UTF-8 with or without a byte-order mark).
     """
     path, header, body = read_csv(path, f"a header {','.join(CSV_COLUMNS)} and hourly rows")
-    missing = [name for name in CSV_COLUMNS if name not in header]
-    if missing:
-        raise ValueError(
-            f"{path}: header {','.join(header)} lacks column(s) {', '.join(missing)}; "
-            f"expected {','.join(CSV_COLUMNS)} (timestamp in ISO 8601, °C, W/m²)"
-        )
-    index = {name: header.index(name) for name in CSV_COLUMNS}
+    index = column_index(path, header, CSV_COLUMNS, f"a header {','.join(CSV_COLUMNS)} (timestamp in ISO 8601, °C, W/m²)")
     if len(body) < 2:
         raise ValueError(f"{path}: need at least 2 hourly rows, got {len(body)}")
     for row, (line, fields) in enumerate(body, start=1):

@@ -10,7 +10,7 @@ from datetime import date
 
 import numpy as np
 
-from envs.csvfile import read_csv
+from envs.csvfile import column_index, read_csv
 from envs.trading.market import MarketData, _validate_bars
 
 CSV_REQUIRED_COLUMNS = ("Date", "Open", "High", "Low", "Close", "Volume")
@@ -32,14 +32,10 @@ def load_ohlcv_csv(path: str | os.PathLike, *, adjust: bool = True) -> MarketDat
     ``ValueError`` naming the file, the line and the column; nothing is filled in.
     """
     path, header, rows = read_csv(path, f"a header {','.join(CSV_REQUIRED_COLUMNS)} and daily rows")
-    missing = [c for c in CSV_REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise ValueError(
-            f"{path}: missing column(s) {', '.join(missing)}; expected a header with "
-            f"Date,Open,High,Low,Close[,Adj Close],Volume (the daily OHLCV export format), got {','.join(header)}"
-        )
     wanted = [*CSV_REQUIRED_COLUMNS] + (["Adj Close"] if "Adj Close" in header else [])
-    index = {name: header.index(name) for name in wanted}
+    index = column_index(
+        path, header, wanted, "a header with Date,Open,High,Low,Close[,Adj Close],Volume (the daily OHLCV export format)"
+    )
     body = [(line, row) for line, row in rows if any(cell.strip() for cell in row)]
     if len(body) < 2:
         raise ValueError(f"{path}: need at least 2 data rows, got {len(body)}")

@@ -9,7 +9,7 @@ pytest.importorskip("popgym")
 
 from experiments.popgym import run as popgym_run  # noqa: E402
 from rlkit.app.config import config_from_dict  # noqa: E402
-from rlkit.app.runs import validate  # noqa: E402
+from rlkit.app.validation import validate  # noqa: E402
 from rlkit.tb import read_scalars  # noqa: E402
 
 AXES = popgym_run.load_axes()

@@ -68,18 +68,21 @@ def load_baseline(env_id: str, name: str, env: gym.Env, seed: int = 0) -> Policy
     return getattr(importlib.import_module(module_name), factory)(env.unwrapped)
 
 
+def run_episode(env: gym.Env, policy: Policy, seed: int) -> tuple[float, dict]:
+    """Return of one episode of `policy` on `env` reset with `seed`, and the ``info`` of its last step."""
+    obs, info = env.reset(seed=seed)
+    policy.reset(env.unwrapped, obs, info)
+    total, done = 0.0, False
+    while not done:
+        obs, reward, terminated, truncated, info = env.step(policy.act(obs, info))
+        total += float(reward)
+        done = terminated or truncated
+    return total, info
+
+
 def run_episodes(env: gym.Env, policy: Policy, n_episodes: int, seed: int = 0) -> np.ndarray:
     """Returns of `n_episodes` episodes of `policy` on `env`, episode i reset with seed ``seed + i``."""
-    returns = np.zeros(n_episodes)
-    for i in range(n_episodes):
-        obs, info = env.reset(seed=seed + i)
-        policy.reset(env.unwrapped, obs, info)
-        done = False
-        while not done:
-            obs, reward, terminated, truncated, info = env.step(policy.act(obs, info))
-            returns[i] += float(reward)
-            done = terminated or truncated
-    return returns
+    return np.array([run_episode(env, policy, seed + i)[0] for i in range(n_episodes)], dtype=float)
 
 
 def score_baselines(

@@ -9,7 +9,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from envs.baselines import RandomPolicy
+from envs.baselines import RandomPolicy, run_episode
 
 from envs.groundhog.env import GroundhogDayEnv
 from envs.groundhog.planning import bored_levels, plan_day, reaction_probabilities
@@ -202,12 +202,7 @@ def baseline_table(n_episodes: int = 100, seed: int = 0, **env_kwargs: Any) -> d
         good_days = np.zeros(n_episodes)
         last_day = np.zeros(n_episodes)
         for i in range(n_episodes):
-            obs, info = env.reset(seed=seed + i)
-            policy.reset(env, obs, info)
-            terminated = False
-            while not terminated:
-                obs, reward, terminated, _, info = env.step(policy.act(obs, info))
-                returns[i] += reward
+            returns[i], info = run_episode(env, policy, seed + i)
             good_days[i] = info["episode_metrics"]["good_days"]
             last_day[i] = info["episode_metrics"]["last_day_affection"]
         table[name] = {

@@ -6,13 +6,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from envs.baselines import RandomPolicy
+from envs.baselines import RandomPolicy, run_episode
 from envs.trading.env import TradingEnv
 
 
@@ -99,30 +99,26 @@ def baseline_table(
             policy = RandomPolicy(env, seed=seed) if name == "random" else BASELINE_FACTORIES[name](env)
             totals = dict.fromkeys(metrics, 0.0)
             for i in range(n_episodes):
-                observation, info = env.reset(seed=seed + i)
-                policy.reset(env, observation, info)
-                done = False
-                while not done:
-                    observation, _, terminated, truncated, info = env.step(policy.act(observation, info))
-                    done = terminated or truncated
+                _, info = run_episode(env, policy, seed + i)
                 for metric in metrics:
                     totals[metric] += info["episode_metrics"][metric] / n_episodes
             table[name, split] = totals
     return table
 
 
+def _markdown(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A Markdown table: the header, its rule and one line per row of cells."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+
+
 def format_baseline_table(table: dict[tuple[str, str], dict[str, float]]) -> str:
     """The Markdown table of :func:`baseline_table` (``python -m envs.trading`` adds :data:`TABLE_CAPTION`)."""
-    lines = [
-        "| policy | split | return | PnL | Sharpe | max drawdown | costs |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for (name, split), m in table.items():
-        lines.append(
-            f"| {name} | {split} | {m['return']:.4f} | {m['pnl']:.1f} | {m['sharpe']:.2f} | "
-            f"{m['max_drawdown']:.3f} | {m['costs']:.1f} |"
-        )
-    return "\n".join(lines)
+    header = ("policy", "split", "return", "PnL", "Sharpe", "max drawdown", "costs")
+    return _markdown(header, (
+        (name, split, f"{m['return']:.4f}", f"{m['pnl']:.1f}", f"{m['sharpe']:.2f}", f"{m['max_drawdown']:.3f}", f"{m['costs']:.1f}")
+        for (name, split), m in table.items()
+    ))  # fmt: skip
 
 
 HELD_OUT_CAPTION = (
@@ -138,13 +134,10 @@ def held_out_markets_table(n_episodes: int = 100, seed: int = 1000) -> str:
     """Markdown of FinRL's metrics for ``random`` and each baseline on `n_episodes` held-out markets."""
     kwargs = {"new_market_per_episode": True}
     table = baseline_table(kwargs, n_episodes=n_episodes, seed=seed, splits=("test",), metrics=FINRL_METRICS)
-    lines = [
-        "| policy | Sharpe | annual return | total return | max drawdown | turnover | fees |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for (name, _), m in table.items():
-        lines.append(
-            f"| {name} | {m['sharpe']:.2f} | {m['annual_return']:.4f} | {m['total_return']:.4f} | "
-            f"{m['max_drawdown']:.3f} | {m['turnover']:.1f} | {m['fees']:.1f} |"
-        )
-    return "\n".join(lines) + "\n\n" + HELD_OUT_CAPTION + "\n"
+    header = ("policy", "Sharpe", "annual return", "total return", "max drawdown", "turnover", "fees")
+    rows = (
+        (name, f"{m['sharpe']:.2f}", f"{m['annual_return']:.4f}", f"{m['total_return']:.4f}", f"{m['max_drawdown']:.3f}",
+         f"{m['turnover']:.1f}", f"{m['fees']:.1f}")
+        for (name, _), m in table.items()
+    )  # fmt: skip
+    return _markdown(header, rows) + "\n\n" + HELD_OUT_CAPTION + "\n"

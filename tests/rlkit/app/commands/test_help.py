@@ -33,35 +33,32 @@ def test_every_option_has_help_with_its_default(command):
     parser.format_help()  # renders
 
 
-def test_help_imports_neither_torch_nor_sb3():
+def _imported_after_help(argvs, modules):
+    """Which of `modules` a fresh interpreter has imported after `rlkit ARGV --help` for each of `argvs`."""
     code = (
         "import sys, contextlib, io\n"
         "from rlkit.app.cli import main\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
-        "    for argv in (['--help'], ['train', '--help'], ['eval', '--help']):\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        f"    for argv in {argvs!r}:\n"
         "        try: main(argv)\n"
         "        except SystemExit: pass\n"
-        "print(sorted(m for m in ('torch', 'stable_baselines3', 'envs', 'tensorboard') if m in sys.modules))\n"
+        "assert 'train' in out.getvalue(), out.getvalue()\n"
+        f"print(sorted(m for m in {modules!r} if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
-    assert out.strip() == "[]"
+    return out.strip()
+
+
+def test_help_imports_neither_torch_nor_sb3():
+    argvs = [["--help"], ["train", "--help"], ["eval", "--help"]]
+    assert _imported_after_help(argvs, ("torch", "stable_baselines3", "envs", "tensorboard")) == "[]"
 
 
 def test_top_level_help_imports_no_command_dependencies():
     # `rlkit --help` lists the commands from their one-line help; no command adds its options,
     # so neither the config schema (pydantic, NumPy, YAML) nor the agents registry is imported.
-    code = (
-        "import sys, contextlib, io\n"
-        "from rlkit.app.cli import main\n"
-        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
-        "    try: main(['--help'])\n"
-        "    except SystemExit: pass\n"
-        "assert 'train' in out.getvalue() and 'bench' in out.getvalue()\n"
-        "heavy = ('torch', 'stable_baselines3', 'gymnasium', 'envs', 'agents', 'pydantic', 'numpy', 'yaml', 'rlkit.app.config')\n"
-        "print(sorted(m for m in heavy if m in sys.modules))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
-    assert out.strip() == "[]"
+    heavy = ("torch", "stable_baselines3", "gymnasium", "envs", "agents", "pydantic", "numpy", "yaml", "rlkit.app.config")
+    assert _imported_after_help([["--help"]], heavy) == "[]"
 
 
 def test_a_command_named_after_an_option_still_gets_its_options():

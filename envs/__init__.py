@@ -44,8 +44,8 @@ def _register(env_id: str, entry_point: str, baselines: dict[str, str] | None = 
 
 # --- GridWorld (envs/gridworld/) ------------------------------------------------------------------
 
-# (id suffix, kwargs). The default is a small open room with one-hot observations: PPO with an MLP
-# learns it to the optimum (0.90) in well under 50k steps. -Image-v0 gives the same room as a
+# (id suffix, kwargs). The default is a small open room with one-hot observations (what agents reach on
+# it: experiments/results/results.md). -Image-v0 gives the same room as a
 # 48x48 RGB picture; the symbolic C x H x W grid is `observation="grid"` on any of them.
 _GRIDWORLD_VARIANTS = {
     "": {},

@@ -1,6 +1,6 @@
 """Train an agent and write a run directory (config, model, checkpoints, TensorBoard events, metrics).
 
-  rlkit train                                 PPO on rlkit/GridWorld-v0 (well under a minute on 2 CPU cores)
+  rlkit train                                 PPO on rlkit/GridWorld-v0
   rlkit train ppo CartPole-v1 --steps 50000
   rlkit train dqn rlkit/GridWorld-v0 --algo-kwargs learning_starts=1000 --seed 3
   rlkit train sac mypkg.envs:MyEnv-v0         imports mypkg.envs first (it registers MyEnv-v0)

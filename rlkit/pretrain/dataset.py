@@ -155,20 +155,7 @@ def collect(
         actions[t] = action
         obs, reward, term, trunc, info = env.step(action)
         rewards[t], terminated[t], truncated[t] = reward, term, trunc
-        for key, value in info.items():
-            number = _scalar(value)
-            if number is None or key in info_missing:
-                continue
-            if key not in info_columns:
-                if t > 0:  # absent earlier: not a per-step metric
-                    info_missing.add(key)
-                    continue
-                info_columns[key] = np.zeros(steps, dtype=np.float32)
-            info_columns[key][t] = number
-        for key in list(info_columns):
-            if _scalar(info.get(key)) is None:
-                info_missing.add(key)
-                del info_columns[key]
+        _record_info(info, t, steps, info_columns, info_missing)
         if term or trunc:
             for key, value in (info.get("episode_metrics") or {}).items():
                 number = _scalar(value)
@@ -179,7 +166,44 @@ def collect(
                 obs, info = env.reset(seed=seed + episode)
                 policy.reset(env.unwrapped, obs, info)
                 starts[t + 1] = True
-    manifest = {
+    manifest = _manifest(env, env_id, env_kwargs, seed, policy_name, rewards, starts, terminated | truncated)
+    n_finished = manifest["episodes_finished"]
+    metrics = {k: np.asarray(v, dtype=np.float64) for k, v in episode_metrics.items() if len(v) == n_finished}
+    return Dataset(observations, actions, rewards, starts, terminated, truncated, manifest, info_columns, metrics)
+
+
+def _record_info(info: dict, t: int, steps: int, columns: dict[str, np.ndarray], missing: set[str]) -> None:
+    """Store step `t`'s scalar ``info`` entries in `columns`; a key that is absent or not a scalar at
+    some step is no per-step metric: it goes to `missing` and its column is dropped."""
+    for key, value in info.items():
+        number = _scalar(value)
+        if number is None or key in missing:
+            continue
+        if key not in columns:
+            if t > 0:  # absent earlier: not a per-step metric
+                missing.add(key)
+                continue
+            columns[key] = np.zeros(steps, dtype=np.float32)
+        columns[key][t] = number
+    for key in list(columns):
+        if _scalar(info.get(key)) is None:
+            missing.add(key)
+            del columns[key]
+
+
+def _manifest(
+    env: gym.Env,
+    env_id: str | None,
+    env_kwargs: dict[str, Any] | None,
+    seed: int,
+    policy_name: str,
+    rewards: np.ndarray,
+    starts: np.ndarray,
+    done: np.ndarray,
+) -> dict[str, Any]:
+    """What `collect` writes beside the arrays: where the data came from and its episode counts."""
+    obs_space, act_space = env.observation_space, env.action_space
+    return {
         "format": FORMAT,
         "env_id": env_id or (env.spec.id if env.spec is not None else type(env.unwrapped).__name__),
         "env_kwargs": dict(env_kwargs or {}),
@@ -187,14 +211,11 @@ def collect(
         "action_space": space_to_dict(act_space),
         "seed": int(seed),
         "policy": policy_name,
-        "steps": int(steps),
+        "steps": len(rewards),
         "episodes_started": int(starts.sum()),
-        "episodes_finished": int((terminated | truncated).sum()),
-        "mean_episode_return": _mean_return(rewards, starts, terminated | truncated),
+        "episodes_finished": int(done.sum()),
+        "mean_episode_return": _mean_return(rewards, starts, done),
     }
-    n_finished = manifest["episodes_finished"]
-    metrics = {k: np.asarray(v, dtype=np.float64) for k, v in episode_metrics.items() if len(v) == n_finished}
-    return Dataset(observations, actions, rewards, starts, terminated, truncated, manifest, info_columns, metrics)
 
 
 def _as_action(action: Any, space: gym.Space) -> Any:

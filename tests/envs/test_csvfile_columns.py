@@ -13,15 +13,17 @@ def test_column_index_positions_and_missing():
         column_index("f.csv", ["b"], ["a", "c"], "a header a,c")
 
 
-def test_weather_csv_without_solar_names_it(tmp_path):
-    path = tmp_path / "w.csv"
-    path.write_text("timestamp,temp_out_c\n2020-01-01T00:00,1\n2020-01-01T01:00,2\n")
-    with pytest.raises(ValueError, match=r"missing column\(s\) solar_w_m2; expected a header timestamp,temp_out_c,solar_w_m2 .*got timestamp,temp_out_c$"):
-        load_weather_csv(path)
-
-
-def test_ohlcv_csv_without_volume_names_it(tmp_path):
-    path = tmp_path / "p.csv"
-    path.write_text("Date,Open,High,Low,Close\n2020-01-02,1,1,1,1\n2020-01-03,1,1,1,1\n")
-    with pytest.raises(ValueError, match=r"missing column\(s\) Volume; expected a header with Date,.*got Date,Open,High,Low,Close$"):
-        load_ohlcv_csv(path)
+@pytest.mark.parametrize(
+    "load, text, message",
+    [
+        (load_weather_csv, "timestamp,temp_out_c\n2020-01-01T00:00,1\n2020-01-01T01:00,2\n",
+         r"missing column\(s\) solar_w_m2; expected a header timestamp,temp_out_c,solar_w_m2 .*got timestamp,temp_out_c$"),
+        (load_ohlcv_csv, "Date,Open,High,Low,Close\n2020-01-02,1,1,1,1\n2020-01-03,1,1,1,1\n",
+         r"missing column\(s\) Volume; expected a header with Date,.*got Date,Open,High,Low,Close$"),
+    ],
+)  # fmt: skip
+def test_a_loader_names_the_missing_column(tmp_path, load, text, message):
+    path = tmp_path / "data.csv"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message):
+        load(path)

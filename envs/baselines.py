@@ -68,9 +68,9 @@ def load_baseline(env_id: str, name: str, env: gym.Env, seed: int = 0) -> Policy
     return getattr(importlib.import_module(module_name), factory)(env.unwrapped)
 
 
-def run_episode(env: gym.Env, policy: Policy, seed: int) -> tuple[float, dict]:
-    """Return of one episode of `policy` on `env` reset with `seed`, and the ``info`` of its last step."""
-    obs, info = env.reset(seed=seed)
+def run_episode(env: gym.Env, policy: Policy, seed: int, options: dict | None = None) -> tuple[float, dict]:
+    """Return of one episode of `policy` on `env` reset with `seed` (and `options`), and the ``info`` of its last step."""
+    obs, info = env.reset(seed=seed, options=options)
     policy.reset(env.unwrapped, obs, info)
     total, done = 0.0, False
     while not done:

@@ -11,6 +11,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from envs.baselines import run_episode
 from envs.hvac.env import HVACEnv
 from envs.hvac.observation import CURRENT_FEATURES, FORECAST_FEATURES, TEMP_OFFSET_C, TEMP_SCALE_K
 
@@ -133,13 +134,7 @@ class _Off:
 def run_baseline(env: HVACEnv, policy, seed: int, start_day: int | None = None) -> dict[str, float]:
     """One episode of `policy` on the (unwrapped) `env`; its return and ``episode_metrics``."""
     options = None if start_day is None else {"start_day": start_day}
-    observation, info = env.reset(seed=seed, options=options)
-    policy.reset(env, observation, info)
-    total, done = 0.0, False
-    while not done:
-        observation, reward, terminated, truncated, info = env.step(policy.act(observation, info))
-        total += reward
-        done = terminated or truncated
+    total, info = run_episode(env, policy, seed, options)
     return {"return": total, **info["episode_metrics"]}
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 import json
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterable, Protocol, Sequence
 
 import gymnasium as gym
 import numpy as np
@@ -107,6 +107,12 @@ def score_baselines(
         finally:
             env.close()
     return scores
+
+
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A Markdown table of the envs' results files: the header, its rule and one line per row of cells."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
 
 
 def published_baselines(path: str | Path | None = None) -> dict[str, Any]:

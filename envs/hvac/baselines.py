@@ -11,7 +11,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from envs.baselines import run_episode
+from envs.baselines import markdown_table, run_episode
 from envs.hvac.env import HVACEnv
 from envs.hvac.observation import CURRENT_FEATURES, FORECAST_FEATURES, TEMP_OFFSET_C, TEMP_SCALE_K
 
@@ -171,31 +171,26 @@ def split_numbers(split: str = "test", seed: int = 0, **env_kwargs) -> dict[str,
 
 def split_table(results_by_control: dict[str, dict[str, dict[str, float]]]) -> str:
     """Markdown of :func:`split_numbers` per control mode (``{"power": ..., "setpoint": ...}``), with a caption."""
-    lines = [
-        "| control | policy | return | energy kWh | cost € | discomfort K·h | peak kW | violation % |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for control, results in results_by_control.items():
-        for name, r in results.items():
-            lines.append(
-                f"| {control} | {name} | {r['return']:.2f} | {r['energy_kwh']:.1f} | {r['cost_eur']:.2f} | "
-                f"{r['discomfort_Kh']:.2f} | {r['peak_kw']:.2f} | {100 * r['comfort_violation_fraction']:.1f} |"
-            )
+    header = ("control", "policy", "return", "energy kWh", "cost €", "discomfort K·h", "peak kW", "violation %")
+    rows = (
+        (control, name, f"{r['return']:.2f}", f"{r['energy_kwh']:.1f}", f"{r['cost_eur']:.2f}", f"{r['discomfort_Kh']:.2f}",
+         f"{r['peak_kw']:.2f}", f"{100 * r['comfort_violation_fraction']:.1f}")
+        for control, results in results_by_control.items()
+        for name, r in results.items()
+    )  # fmt: skip
     caption = (
         "The 13 evaluation weeks of `split=\"test\"` (start days 21, 49, …, 357; episode i seeded i), mean per "
         "week. power: `rlkit/HVAC-v0` (the thermostats' own proportional power); setpoint: "
         "`rlkit/HVAC-Setpoint-v0` (the same setpoints, tracked by the env's PI loop)."
     )
-    return "\n".join(lines) + "\n\n" + caption + "\n"
+    return markdown_table(header, rows) + "\n\n" + caption + "\n"
 
 
 def baseline_table(results: dict[str, dict[str, dict[str, float]]]) -> str:
     """:func:`baseline_numbers` as a Markdown table with a caption (what ``python -m envs.hvac`` writes)."""
-    lines = [
-        "| policy | week: return | energy kWh | cost € | discomfort K·h | violation % "
-        "| year: return | energy kWh | cost € | discomfort K·h | violation % |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
+    per_period = ("energy kWh", "cost €", "discomfort K·h", "violation %")
+    header = ("policy", "week: return", *per_period, "year: return", *per_period)
+    rows = []
     for name in results["week"]:
         cells = [name]
         for period in ("week", "year"):
@@ -204,9 +199,9 @@ def baseline_table(results: dict[str, dict[str, dict[str, float]]]) -> str:
                 f"{r['return']:.1f}", f"{r['energy_kwh']:.0f}", f"{r['cost']:.2f}",
                 f"{r['discomfort_degree_hours']:.1f}", f"{100 * r['comfort_violation_fraction']:.1f}",
             ]  # fmt: skip
-        lines.append("| " + " | ".join(cells) + " |")
+        rows.append(cells)
     caption = (
         "Week: mean of 52 weekly episodes (seeds 0-51, random start days) of `rlkit/HVAC-v0`. Year: one "
         "`rlkit/HVAC-Year-v0` episode (seed 0). `off` is the heat pump never running."
     )
-    return "\n".join(lines) + "\n\n" + caption + "\n"
+    return markdown_table(header, rows) + "\n\n" + caption + "\n"

@@ -6,13 +6,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from envs.baselines import RandomPolicy, run_episode
+from envs.baselines import RandomPolicy, markdown_table, run_episode
 from envs.trading.env import TradingEnv
 
 
@@ -106,16 +106,10 @@ def baseline_table(
     return table
 
 
-def _markdown(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    """A Markdown table: the header, its rule and one line per row of cells."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
-
-
 def format_baseline_table(table: dict[tuple[str, str], dict[str, float]]) -> str:
     """The Markdown table of :func:`baseline_table` (``python -m envs.trading`` adds :data:`TABLE_CAPTION`)."""
     header = ("policy", "split", "return", "PnL", "Sharpe", "max drawdown", "costs")
-    return _markdown(header, (
+    return markdown_table(header, (
         (name, split, f"{m['return']:.4f}", f"{m['pnl']:.1f}", f"{m['sharpe']:.2f}", f"{m['max_drawdown']:.3f}", f"{m['costs']:.1f}")
         for (name, split), m in table.items()
     ))  # fmt: skip
@@ -140,4 +134,4 @@ def held_out_markets_table(n_episodes: int = 100, seed: int = 1000) -> str:
          f"{m['turnover']:.1f}", f"{m['fees']:.1f}")
         for (name, _), m in table.items()
     )  # fmt: skip
-    return _markdown(header, rows) + "\n\n" + HELD_OUT_CAPTION + "\n"
+    return markdown_table(header, rows) + "\n\n" + HELD_OUT_CAPTION + "\n"

@@ -39,9 +39,10 @@ def test_every_preset_says_how_it_was_chosen(key):
     assert info.chosen in ("experiment", "derived") and len(info.source) > 5
     if info.chosen == "experiment":
         assert (EXPERIMENTS / info.source).is_file(), f"{key}: experiments/{info.source} does not exist"
-    else:
-        algo, env_id = info.source.split(" (")[0].split(",")[0].split(" ")[:2]
-        assert (algo, env_id) in PRESETS or algo in ("dqn", "sac", "ppo"), f"{key}: source {info.source!r} names no preset"
+    else:  # derived: the source starts with the (algo, env) of the preset it adapts
+        algo, env_id = info.source.split()[:2]
+        env_id = env_id.rstrip(",").removesuffix("'s")
+        assert (algo, env_id) in PRESETS and (algo, env_id) != key, f"{key}: source {info.source!r} names no other preset"
 
 
 @pytest.mark.parametrize("key", sorted(PRESETS), ids=lambda k: f"{k[0]}-{k[1]}")

@@ -41,7 +41,7 @@ from rlkit.atomic_io import atomic_open
 from rlkit.nn import load_encoder, make_encoder, read_checkpoint, save_encoder
 from rlkit.nn.encoders import Encoder
 from rlkit.nn.spaces import describe_space, space_from_dict, space_to_dict
-from rlkit.pretrain.common import EarlyStopping, check_positive, minibatches, record_epoch, summary_writer
+from rlkit.pretrain.common import check_positive, minibatches, run_epochs
 from rlkit.pretrain.dataset import Dataset
 
 POLICY_FORMAT = "rlkit.pretrain.policy/1"
@@ -206,29 +206,20 @@ def train_bc(
     train_idx, val_idx = dataset.split(holdout, seed)
     rng = np.random.default_rng(seed)
     obs, actions = dataset.observations, torch.as_tensor(dataset.actions, device=device)
-    stopper = EarlyStopping(policy, patience)
-    writer = summary_writer(run_dir)
     result = BCResult(policy)
-    try:
-        for epoch in range(epochs):
-            policy.train()
-            total = 0.0
-            for batch in minibatches(train_idx, batch_size, rng):
-                loss = -policy.log_prob(obs[batch], policy.fit_targets(actions[batch])).mean()
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                total += loss.item() * len(batch)
-            row = {"epoch": epoch, "loss": total / len(train_idx), **evaluate_bc(policy, dataset, val_idx)}
-            record_epoch(writer, result.history, row)
-            if stopper.update(row["val_loss"], epoch):
-                break
-        writer.flush()
-    finally:
-        writer.close()
-    stopper.restore()
-    result.best_epoch = stopper.best_epoch
-    policy.eval()
+
+    def one_epoch(epoch: int) -> dict[str, Any]:
+        policy.train()
+        total = 0.0
+        for batch in minibatches(train_idx, batch_size, rng):
+            loss = -policy.log_prob(obs[batch], policy.fit_targets(actions[batch])).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(batch)
+        return {"epoch": epoch, "loss": total / len(train_idx), **evaluate_bc(policy, dataset, val_idx)}
+
+    result.best_epoch = run_epochs(run_dir, policy, epochs, patience, result.history, one_epoch)
     return result
 
 

@@ -6,7 +6,7 @@ import datetime
 import json
 import re
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
@@ -97,3 +97,31 @@ class EarlyStopping:
     def restore(self) -> None:
         if self.best_state is not None:
             self.module.load_state_dict(self.best_state)
+
+
+def run_epochs(
+    run_dir: str | Path | None,
+    module: torch.nn.Module,
+    epochs: int,
+    patience: int,
+    history: list[dict[str, Any]],
+    one_epoch: Callable[[int], dict[str, Any]],
+) -> int:
+    """Train epoch by epoch: ``one_epoch(epoch)`` trains once over the data and returns the epoch's row
+    (with ``val_loss``), which goes to `history` and to TensorBoard under `run_dir`; stops once the
+    held-out loss has not improved for `patience` epochs, then restores `module`'s best weights and
+    puts it in eval mode. Returns the best epoch."""
+    stopper = EarlyStopping(module, patience)
+    writer = summary_writer(run_dir)
+    try:
+        for epoch in range(epochs):
+            row = one_epoch(epoch)
+            record_epoch(writer, history, row)
+            if stopper.update(row["val_loss"], epoch):
+                break
+        writer.flush()
+    finally:
+        writer.close()
+    stopper.restore()
+    module.eval()
+    return stopper.best_epoch

@@ -27,7 +27,7 @@ from torch import nn
 from rlkit.nn import make_encoder, save_encoder, sequence_encoder_names
 from rlkit.nn.encoders import SequenceEncoder
 from rlkit.nn.spaces import flatten_preprocessed, obs_as_tensor, preprocess
-from rlkit.pretrain.common import EarlyStopping, check_positive, record_epoch, summary_writer
+from rlkit.pretrain.common import check_positive, run_epochs
 from rlkit.pretrain.dataset import Dataset
 
 
@@ -143,8 +143,6 @@ def train_seq(
     result = SeqResult(model)
     result.baselines = _baselines(dataset, targets, rewards, val_chunks, reward_mean)
     rng = np.random.default_rng(seed)
-    stopper = EarlyStopping(model, patience)
-    writer = summary_writer(run_dir)
 
     def batch_loss(chunks: Chunks, rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         index = chunks.index[rows]  # (B, L)
@@ -163,33 +161,25 @@ def train_seq(
         rew_mse = (((pred_rew - rew_target) ** 2) * valid).sum() / valid.sum().clamp(min=1)
         return obs_mse + reward_weight * rew_mse, obs_mse, rew_mse
 
-    try:
-        for epoch in range(epochs):
-            model.train()
-            total, count = 0.0, 0
-            order = rng.permutation(len(train_chunks.index))
-            for start in range(0, len(order), batch_size):
-                rows = order[start : start + batch_size]
-                loss, _, _ = batch_loss(train_chunks, rows)
-                optimizer.zero_grad()
-                loss.backward()
-                nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                optimizer.step()
-                total, count = total + loss.item() * len(rows), count + len(rows)
-            model.eval()
-            with torch.no_grad():
-                rows = np.arange(len(val_chunks.index))
-                val = [t.item() for t in batch_loss(val_chunks, rows)] if len(rows) else [np.nan] * 3
-            row = {"epoch": epoch, "loss": total / max(count, 1), "val_loss": val[0], "val_obs_mse": val[1], "val_reward_mse": val[2]}
-            record_epoch(writer, result.history, row)
-            if stopper.update(row["val_loss"], epoch):
-                break
-        writer.flush()
-    finally:
-        writer.close()
-    stopper.restore()
-    result.best_epoch = stopper.best_epoch
-    model.eval()
+    def one_epoch(epoch: int) -> dict[str, Any]:
+        model.train()
+        total, count = 0.0, 0
+        order = rng.permutation(len(train_chunks.index))
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            loss, _, _ = batch_loss(train_chunks, rows)
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            total, count = total + loss.item() * len(rows), count + len(rows)
+        model.eval()
+        with torch.no_grad():
+            rows = np.arange(len(val_chunks.index))
+            val = [t.item() for t in batch_loss(val_chunks, rows)] if len(rows) else [np.nan] * 3
+        return {"epoch": epoch, "loss": total / max(count, 1), "val_loss": val[0], "val_obs_mse": val[1], "val_reward_mse": val[2]}
+
+    result.best_epoch = run_epochs(run_dir, model, epochs, patience, result.history, one_epoch)
     return result
 
 

@@ -73,23 +73,28 @@ def save_encoder(encoder: Encoder, path: str | os.PathLike, **metadata: Any) -> 
     return path
 
 
+def load_payload(checkpoint: str | os.PathLike | Mapping[str, Any], kind: str, writer: str) -> tuple[Any, str]:
+    """What ``torch.save`` wrote to the file `checkpoint` (a dict given is copied) and how messages name it.
+
+    A missing or unloadable file is a one-line error naming the `kind` of checkpoint wanted (``"encoder"``)
+    and the `writer` that writes one (``"rlkit.nn.save_encoder"``); the caller checks the contents."""
+    if isinstance(checkpoint, Mapping):
+        return dict(checkpoint), "the given checkpoint dict"
+    path = Path(checkpoint)
+    if not path.is_file():
+        raise FileNotFoundError(f"{kind} checkpoint {str(path)!r} does not exist (write one with {writer})")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # a zip of another kind, a pickle with objects, a truncated file
+        raise ValueError(
+            f"got {str(path)!r}, which is not an rlkit {kind} checkpoint ({type(exc).__name__}); write one with {writer}"
+        ) from None
+    return data, repr(str(path))
+
+
 def read_checkpoint(checkpoint: str | os.PathLike | Mapping[str, Any]) -> Checkpoint:
     """Load and validate a checkpoint file (a dict read before is checked and passed through)."""
-    if isinstance(checkpoint, Mapping):
-        data = dict(checkpoint)
-        source = "the given checkpoint dict"
-    else:
-        path = Path(checkpoint)
-        if not path.is_file():
-            raise FileNotFoundError(f"encoder checkpoint {str(path)!r} does not exist")
-        try:
-            data = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # a zip of another kind, a pickle with objects, a truncated file
-            raise ValueError(
-                f"got {str(path)!r}, which is not an rlkit encoder checkpoint ({type(exc).__name__}); "
-                "write one with rlkit.nn.save_encoder"
-            ) from exc
-        source = repr(str(path))
+    data, source = load_payload(checkpoint, "encoder", "rlkit.nn.save_encoder")
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         found = data.get("format") if isinstance(data, dict) else type(data).__name__
         raise ValueError(f"got {source} with format {found!r}; expected {FORMAT!r} (written by rlkit.nn.save_encoder)")

@@ -39,6 +39,7 @@ from torch import nn
 
 from rlkit.atomic_io import atomic_open
 from rlkit.nn import load_encoder, make_encoder, read_checkpoint, save_encoder
+from rlkit.nn.checkpoint import load_payload
 from rlkit.nn.encoders import Encoder
 from rlkit.nn.spaces import describe_space, space_from_dict, space_to_dict
 from rlkit.pretrain.common import check_positive, minibatches, run_epochs
@@ -279,17 +280,7 @@ def save_bc(result: BCResult, path: str | Path, exploration_std: float | None = 
 
 def read_policy_checkpoint(checkpoint: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     """Load and check a ``save_bc`` checkpoint (a dict read before passes through)."""
-    if isinstance(checkpoint, Mapping):
-        data, source = dict(checkpoint), "the given checkpoint dict"
-    else:
-        path = Path(checkpoint)
-        if not path.is_file():
-            raise FileNotFoundError(f"policy checkpoint {str(path)!r} does not exist (write one with `rlkit pretrain bc`)")
-        try:
-            data = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:
-            raise ValueError(f"got {str(path)!r}, which is not an rlkit policy checkpoint ({type(exc).__name__}); write one with `rlkit pretrain bc`") from None
-        source = repr(str(path))
+    data, source = load_payload(checkpoint, "policy", "`rlkit pretrain bc`")
     if not isinstance(data, dict) or data.get("format") != POLICY_FORMAT:
         found = data.get("format") if isinstance(data, dict) else type(data).__name__
         hint = " (an encoder checkpoint goes to `policy.init_encoder`)" if found == "rlkit.nn.encoder/1" else ""

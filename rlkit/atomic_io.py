@@ -2,14 +2,15 @@
 
 A write goes to a temp file in the same directory (``.<name>.<random>.tmp``), is flushed and fsynced,
 then renamed over the target and the directory fsynced: readers see the old file or the new one, never
-half of one. A write killed midway leaves only its temp file behind. A written file has the mode a plain
-``open(path, "w")`` would give it (0666 less the umask), not mkstemp's 0600.
+half of one. A write killed midway leaves only its temp file behind (`clean_temp_files` removes it). A
+written file has the mode a plain ``open(path, "w")`` would give it (0666 less the umask), not mkstemp's 0600.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
@@ -121,3 +122,22 @@ def _fsync_dir(directory: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+_TEMP_RE = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")  # `atomic_open`'s names: .<target>.<mkstemp's 8 characters>.tmp
+
+
+def clean_temp_files(directory: str | Path) -> list[Path]:
+    """Remove the temp files that killed `atomic_open` writes left in `directory`; returns them.
+
+    Call it only where no other process is writing into `directory` (e.g. when a run resumes)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    removed = []
+    for entry in directory.iterdir():
+        if _TEMP_RE.match(entry.name) and entry.is_file():
+            with contextlib.suppress(FileNotFoundError):
+                entry.unlink()
+                removed.append(entry)
+    return removed

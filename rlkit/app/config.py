@@ -216,6 +216,10 @@ class ExperimentConfig(_Schema):
     """Directory that run directories are created in."""
     device: str = "auto"
     """Torch device: ``auto`` (CUDA when available), ``cpu``, ``cuda``, ``cuda:1``, …"""
+    threads: StrictInt = Field(1, ge=0, le=4096)
+    """Torch CPU threads of the training process (0 = torch's default, one per core). One suits the small
+    networks of RL on CPU, whose matrix products are too small to share across cores, and keeps the speed
+    steady on a shared machine, where every process claiming all cores makes them fight."""
     expected: ExpectedConfig | None = None
     """For experiments: the score the config reaches and the steps it takes."""
     gail: GailConfig | None = None

@@ -26,6 +26,7 @@ FIELD_FLAGS: dict[str, str] = {
     "seed": "--seed",
     "total_steps": "--steps",
     "device": "--device",
+    "threads": "--threads",
     "logdir": "--logdir",
     "eval.every": "--eval-every",
     "eval.episodes": "--eval-episodes",

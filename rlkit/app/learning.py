@@ -23,7 +23,7 @@ from stable_baselines3.common.vec_env import VecNormalize
 
 from rlkit.app.config import ExperimentConfig
 from rlkit.app.evaluation import Evaluator, format_metrics
-from rlkit.app.run_dir import CHECKPOINT_DIR, METRICS_FILE, MODEL_FILE, NORMALIZE_FILE
+from rlkit.app.run_dir import CHECKPOINT_DIR, METRICS_FILE, MODEL_FILE, NORMALIZE_FILE, file_digests
 from rlkit.atomic_io import atomic_write
 from rlkit.callbacks import (
     BatchReturnCallback,
@@ -189,7 +189,7 @@ def _finish(model: Any, env: Any, session: Session, status: TrainingStatus, eval
     else:
         metrics = evaluate(model)
         log_eval(model.logger, metrics, step)
-    metrics = {**metrics, "steps": step, "algo": config.algo, "env": config.env.id, "seed": config.seed}
+    metrics = {**metrics, "steps": step, "algo": config.algo, "env": config.env.id, "seed": config.seed, **file_digests(run_dir)}
     atomic_write(run_dir / METRICS_FILE, (json.dumps(metrics, indent=2) + "\n").encode())
     result.metrics = metrics
     result.message = f"finished {step} steps: {format_metrics(metrics)}"

@@ -43,7 +43,8 @@ def bc_regularizer(model: Any, config: ExperimentConfig, resuming: Path | None =
     if resuming is not None and not Path(path).is_file():
         raise ValueError(
             f"{resuming} trains with policy.bc_data {path!r}, which does not exist (any more); the BC term reads it again "
-            f"on resume: put the dataset back, or point policy.bc_data in {resuming / CONFIG_FILE} at a copy"
+            f"on resume: put the dataset back, or point policy.bc_data in {resuming / CONFIG_FILE} at a copy (and delete its "
+            "checksum line)"
         )
     dataset = load_bc_data(path, model.observation_space, model.action_space)
     return BCRegularizer(dataset, config.policy.bc_weight, deterministic_action)

@@ -7,7 +7,8 @@
     print(result.run_dir, result.metrics["mean_reward"])
 
 The pieces live by concern: `rlkit.app.training` (train, resume), `rlkit.app.learning` (the training
-loop, `RunResult`), `rlkit.app.run_dir` (run directories, loading a run's agent), `rlkit.app.evaluation`,
+loop, `RunResult`), `rlkit.app.run_dir` (run directories, loading a run's agent), `rlkit.app.restore` (the
+checkpoint a run resumes from), `rlkit.app.budget` (the steps it trains), `rlkit.app.evaluation`,
 `rlkit.app.env_factory` and `rlkit.app.validation`.
 """
 

@@ -247,7 +247,7 @@ def test_predict_needs_the_previous_reward_and_the_policy_reads_it():
 
 def test_previous_inputs_through_rlkit_train_and_refused_by_sb3_agents(tmp_path):
     from rlkit.app.config import load_config
-    from rlkit.app.runs import train
+    from rlkit.app.training import train
 
     overrides = [f"logdir={tmp_path}", "device=cpu", "env.id=rlkit/GroundhogDay-Easy-v0", "n_envs=2", "total_steps=128",
                  "eval.every=0", "eval.episodes=2", "checkpoint_every=0", "policy.prev_action=true", "policy.prev_reward=true"]  # fmt: skip

@@ -4,12 +4,16 @@
   rlkit enjoy RUN --record gridworld.gif --episodes 3
 
 Uses the run's newest agent: its final model.zip, or its newest checkpoint if the run (or an extension of it,
-`rlkit resume --steps`) has not finished.
+`rlkit resume --steps`) has not finished. Frames keep their colours only where stdout is a terminal.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
+
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+"""A terminal control sequence (colours, cursor moves), removed from frames when stdout is not a terminal."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
     seed = config.eval.seed if args.seed is None else args.seed
     masked = uses_action_masks(model)
     frames, returns = [], []
-    clear = "\x1b[H\x1b[2J" if sys.stdout.isatty() else ""
+    terminal = sys.stdout.isatty()
+    clear = "\x1b[H\x1b[2J" if terminal else ""
     try:
         for episode in range(args.episodes):
             obs, info = env.reset(seed=seed + episode)
@@ -70,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
             while True:
                 frame = env.render()
                 if mode == "ansi":
+                    frame = frame if terminal else ANSI_ESCAPE.sub("", str(frame))  # colours only for a terminal
                     print(f"{clear}episode {episode + 1}/{args.episodes}, step {steps}, return {total:.4g}\n{frame}", flush=True)
                     if not args.no_delay:
                         time.sleep(1.0 / fps)

@@ -8,7 +8,9 @@
 
 Settings are layered, each layer overriding fields of the one below: the schema's defaults (or the
 tuned preset of the ALGO/ENV pair), then --config FILE, then these options, then --set KEY=VALUE
-(value parsed as YAML). Unknown keys are errors. Ctrl-C (or SIGTERM) saves a checkpoint at the next
+(value parsed as YAML). Unknown keys are errors. The first line says how many steps will be trained
+(SB3 trains whole rollouts; see rlkit.app.budget for how n_steps is chosen to keep the budget), and
+each periodic evaluation prints a line. Ctrl-C (or SIGTERM) saves a checkpoint at the next
 rollout boundary and prints the `rlkit resume` command; a second Ctrl-C stops at once.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 from rlkit.app.flags import FIELD_FLAGS, KWARG_FLAGS
 
@@ -65,6 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=S, metavar="N", help=field_help(ExperimentConfig, "seed"))
     parser.add_argument("--steps", type=int, default=S, metavar="N", help=field_help(ExperimentConfig, "total_steps", preset))
     parser.add_argument("--device", default=S, help=field_help(ExperimentConfig, "device"))
+    parser.add_argument("--threads", type=int, default=S, metavar="N", help=field_help(ExperimentConfig, "threads"))
     parser.add_argument("--logdir", default=S, metavar="DIR", help=field_help(ExperimentConfig, "logdir"))
     parser.add_argument("--eval-every", type=int, default=S, metavar="N", help=field_help(EvalConfig, "every", preset))
     parser.add_argument("--eval-episodes", type=int, default=S, metavar="N", help=field_help(EvalConfig, "episodes", preset))
@@ -84,7 +88,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 # Config fields set by the options of rlkit.app.flags (FIELD_FLAGS, KWARG_FLAGS), in the order they are applied.
 _FIELDS = (
-    "n_envs", "seed", "total_steps", "device", "logdir", "eval.every", "eval.episodes",
+    "n_envs", "seed", "total_steps", "device", "threads", "logdir", "eval.every", "eval.episodes",
     "checkpoint_every", "policy.critic_warmup_steps", "policy.bc_weight",
 )  # fmt: skip
 _KWARG_FIELDS = ("policy.encoder_kwargs", "algo_kwargs", "env.kwargs")
@@ -143,6 +147,8 @@ def build_config(args: argparse.Namespace):
             continue
         if dest in ("steps", "n_envs", "eval_episodes") and value <= 0:
             raise ValueError(f"{option} must be a positive integer, got {value}")
+        if dest == "threads" and value < 0:
+            raise ValueError(f"{option} must be 0 (torch's default) or a positive number of threads, got {value}")
         if dest in ("eval_every", "checkpoint_every", "critic_warmup_steps") and value < 0:
             raise ValueError(f"{option} must be 0 (never) or a positive number of steps, got {value}")
         if dest == "bc_weight" and not value >= 0:
@@ -208,15 +214,43 @@ def run(args: argparse.Namespace) -> int:
         if getattr(args, dest, None) is not None:
             raise ValueError(f"{option} applies to several runs; add --seeds (e.g. --seeds 0-4) or drop {option}")
 
-    def started(run_dir) -> None:
+    printer = EvalPrinter()
+
+    def started(run_dir, plan) -> None:
         print(
-            f"training {config.algo}{' on a GAIL reward' if config.gail else ''} on {config.env.id} for {config.total_steps:,} steps "
-            f"({config.n_envs} envs, seed {config.seed}); run directory: {run_dir}",
+            f"training {config.algo}{' on a GAIL reward' if config.gail else ''} on {config.env.id} for {plan.describe()}; "
+            f"{config.n_envs} envs, {threads_text(config.threads)}, seed {config.seed}; run directory: {run_dir}",
             flush=True,
         )
+        printer.start(0)
 
-    result = train(config, progress_bar=_progress(args), on_start=started)
+    result = train(config, progress_bar=_progress(args), on_start=started, on_eval=printer)
     return report(result, config)
+
+
+def threads_text(threads: int) -> str:
+    """``1 torch thread`` / ``4 torch threads`` / ``torch's default threads``, for run headers."""
+    if not threads:
+        return "torch's default threads"
+    return f"{threads} torch thread{'s' if threads != 1 else ''}"
+
+
+class EvalPrinter:
+    """``on_eval`` hook printing one line per periodic evaluation (step, mean ± std return, env steps per
+    second of wall time since `start`), flushed, whether or not stdout is a terminal."""
+
+    def __init__(self) -> None:
+        self.started_at, self.first_step = time.perf_counter(), 0
+
+    def start(self, step: int) -> None:
+        self.started_at, self.first_step = time.perf_counter(), step
+
+    def __call__(self, step: int, metrics: dict) -> None:
+        elapsed = max(time.perf_counter() - self.started_at, 1e-9)
+        fps = (step - self.first_step) / elapsed
+        std = metrics["std_reward"] if abs(metrics["std_reward"]) > 1e-9 else 0.0
+        print(f"step {step:,}: eval return {metrics['mean_reward']:.4g} ± {std:.3g} over {metrics['episodes']} episodes; "
+              f"{fps:,.0f} steps/s", flush=True)  # fmt: skip
 
 
 def run_seed_group(args: argparse.Namespace, config) -> int:

@@ -53,7 +53,7 @@ def trial_worker(config_data: dict[str, Any], storage_url: str, study_name: str,
         # A trial that has trained every step is complete, whatever the pruner says of its last evaluation.
         return step >= config.total_steps or not trial.should_prune()
 
-    def on_start(run_dir: Path) -> None:
+    def on_start(run_dir: Path, plan: Any) -> None:
         trial.set_user_attr("run_dir", str(run_dir))
 
     try:

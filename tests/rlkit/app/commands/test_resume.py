@@ -54,7 +54,7 @@ def test_sigint_saves_checkpoint_prints_resume_command_and_resume_finishes(tmp_p
 def test_bad_resume_input(tmp_path, capsys):
     (tmp_path / "norun").mkdir()
     (tmp_path / "nockpt").mkdir()
-    (tmp_path / "nockpt" / "config.yaml").write_text("env: CartPole-v1\n")
+    (tmp_path / "nockpt" / "config.yaml").write_text("env: CartPole-v1\nalgo: ppo\nn_envs: 1\nseed: 0\ntotal_steps: 64\n")
     cases = {
         str(tmp_path / "missing"): f"run directory '{tmp_path / 'missing'}' does not exist",
         str(tmp_path / "norun"): "is not an rlkit run directory (no config.yaml)",

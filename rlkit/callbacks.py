@@ -362,3 +362,24 @@ class BCRegularizer(BaseCallback):
         if self._optimizer is not None and "step" in vars(self._optimizer):
             del self._optimizer.step
         self._optimizer = None
+
+
+class GailCallback(BaseCallback):
+    """Train a GAIL reward wrapper's discriminator on every rollout's pairs against ``demos``; logs ``gail/*``.
+
+    `wrapper` is the env stack's `rlkit.pretrain.gail.reward.GailReward`: its ``take_transitions()`` gives the
+    (observation, action) pairs stepped since the last call, and ``gail.update`` fits the discriminator."""
+
+    def __init__(self, wrapper: Any, demos: Any) -> None:
+        super().__init__()
+        self.wrapper, self.demos = wrapper, demos
+
+    def _on_step(self) -> bool:
+        return True
+
+    def _on_rollout_end(self) -> None:
+        if not self.wrapper.agent_actions:
+            return
+        obs, actions = self.wrapper.take_transitions()
+        for key, value in self.wrapper.gail.update(obs, actions, self.demos).items():
+            self.logger.record(f"gail/{key}", value)

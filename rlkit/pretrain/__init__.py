@@ -9,7 +9,7 @@ Works on spaces and arrays: imports neither ``envs`` nor ``agents``.
 * ``rlkit.pretrain.bc``: ``BCPolicy``, ``train_bc``, ``save_bc``, ``load_bc``
 * ``rlkit.pretrain.seq``: ``train_seq``, ``save_seq``, ``make_chunks``
 * ``rlkit.pretrain.diffusion``: ``NoiseSchedule``, ``DiffusionPolicy``, ``train_diffusion``, ``save_diffusion``, ``load_diffusion``
-* ``rlkit.pretrain.gail``: ``Gail`` (discriminator), ``GailReward`` (reward ``VecEnvWrapper``), ``GailCallback``
+* ``rlkit.pretrain.gail``: ``Gail`` (discriminator), ``GailReward`` (reward ``VecEnvWrapper``; its callback is ``rlkit.callbacks.GailCallback``)
 * ``rlkit.pretrain.init``: ``resolve_policy_config``, ``policy_encoders``, ``freeze`` (loading into an SB3
   policy is ``agents.pretrained.initialize``)
 * ``rlkit.pretrain.warmup``: ``check_warmup_config`` (``policy.critic_warmup_steps``; the callback is

@@ -24,6 +24,7 @@ import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper, VecNormalize
 
+from rlkit.callbacks import GailCallback
 from rlkit.pretrain.dataset import Dataset, check_spaces, load_dataset
 from rlkit.pretrain.gail.discriminator import Gail
 
@@ -66,24 +67,6 @@ class GailReward(VecEnvWrapper):
         obs, actions = np.concatenate(self.agent_obs), np.concatenate(self.agent_actions)
         self.agent_obs, self.agent_actions = [], []
         return obs, actions
-
-
-class GailCallback(BaseCallback):
-    """Train the wrapper's discriminator on every rollout's pairs against ``demos``; logs ``gail/*``."""
-
-    def __init__(self, wrapper: GailReward, demos: Dataset) -> None:
-        super().__init__()
-        self.wrapper, self.demos = wrapper, demos
-
-    def _on_step(self) -> bool:
-        return True
-
-    def _on_rollout_end(self) -> None:
-        if not self.wrapper.agent_actions:
-            return
-        obs, actions = self.wrapper.take_transitions()
-        for key, value in self.wrapper.gail.update(obs, actions, self.demos).items():
-            self.logger.record(f"gail/{key}", value)
 
 
 def find_wrapper(env: Any) -> GailReward | None:
@@ -135,5 +118,5 @@ def gail_callbacks(env: VecEnv, gail_config: Any, run_dir: Path) -> list[BaseCal
     path = gail_config.demos
     if not Path(path).is_file():
         raise ValueError(f"{run_dir} trains with gail.demos {path!r}, which does not exist (any more); put the dataset back, "
-                         f"or point gail.demos in {run_dir / 'config.yaml'} at a copy")  # fmt: skip
+                         f"or point gail.demos in {run_dir / 'config.yaml'} at a copy (and delete its checksum line)")  # fmt: skip
     return [GailCallback(wrapper, load_demos(path, env))]

@@ -339,6 +339,7 @@ def test_sweep_cli_writes_best_config_and_top_table(tmp_path, capsys):
 # --- Ray --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # starts a local Ray instance (an optional extra): the longest test of the default suite, 147 s on the loaded 2-core machine
 def test_ray_backend_seeds_and_sweep(tmp_path):
     ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'rlkit[ray]'")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)

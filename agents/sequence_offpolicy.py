@@ -40,6 +40,7 @@ from stable_baselines3.common.type_aliases import MaybeCallback, RolloutReturn, 
 from stable_baselines3.common.utils import obs_as_tensor, should_collect_more_steps
 from stable_baselines3.common.vec_env import VecEnv
 
+from agents.sequence_rollout import predict_memory, with_time_axis
 from rlkit.nn import make_encoder, sequence_encoder_names
 from rlkit.nn.recurrent import run_recurrent, stackable
 from rlkit.nn.transformer import run_transformers, stackable_transformers
@@ -50,11 +51,6 @@ def check_sequence_encoder(agent: str, encoder: str) -> None:
     """Refuse an encoder name that is not a sequence encoder, naming those that are."""
     if encoder not in sequence_encoder_names():
         raise ValueError(f"{agent} got encoder={encoder!r}; expected a sequence encoder: {', '.join(sequence_encoder_names())}")
-
-
-def with_time_axis(obs: torch.Tensor) -> torch.Tensor:
-    """``(n, *shape)`` -> ``(n, 1, *shape)``."""
-    return obs.unsqueeze(1)
 
 
 def run_encoders(encoders: tuple[torch.nn.Module, ...], obs: torch.Tensor, starts: torch.Tensor,
@@ -267,19 +263,7 @@ class SequenceOffPolicyAlgorithm(OffPolicyAlgorithm):
         self.policy.set_training_mode(False)
         obs, vectorized = self.policy.obs_to_tensor(observation)
         n = obs.shape[0]
-        if state is None:
-            memory = self.policy.initial_state(n)
-        else:
-            memory = tuple(torch.as_tensor(np.asarray(s), device=self.device) for s in state)
-            expected = tuple((n, *shape) for shape in self.policy.state_shapes)
-            if tuple(tuple(m.shape) for m in memory) != expected:
-                raise ValueError(
-                    f"predict: state has shapes {tuple(tuple(m.shape) for m in memory)}; expected {expected} "
-                    f"for {n} observation(s); pass state=None to start with an empty memory"
-                )
-        starts = np.zeros(n, dtype=bool) if episode_start is None else np.asarray(episode_start, dtype=bool).reshape(-1)
-        if starts.shape != (n,):
-            raise ValueError(f"predict: episode_start has {starts.size} entries; expected one per observation ({n})")
+        memory, starts = predict_memory(self.policy, state, episode_start, n, self.device)
         with torch.no_grad():
             starts_t = torch.as_tensor(starts, device=self.device)
             if starts.any():

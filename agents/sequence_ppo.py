@@ -65,7 +65,7 @@ from stable_baselines3.common.vec_env import VecEnv
 from agents import observation_misfit
 from agents.sequence import OBSERVATION_SPACES
 from agents.sequence_policy import SUPPORTED_ACTION_SPACES, SequenceActorCriticPolicy, check_action_space
-from agents.sequence_rollout import innermost, read_masks, truncation_bootstrap, with_time_axis
+from agents.sequence_rollout import innermost, predict_memory, read_masks, truncation_bootstrap, with_time_axis
 from rlkit.buffers import SequenceRolloutBuffer
 from rlkit.nn.spaces import batch_size_of, obs_as_tensor
 from rlkit.nn.transformer import fixed_weights
@@ -333,42 +333,10 @@ class SequencePPO(OnPolicyAlgorithm):
         for _epoch in range(self.n_epochs):
             epoch_kl = []
             for batch in self.rollout_buffer.get(chunks_per_batch, rng=self._chunk_rng):
-                valid = batch.mask  # (B, T)
-                n_valid = valid.sum().clamp(min=1)
-                masks = batch.action_masks
-                if masks is not None:
-                    masks = masks.bool() | ~valid.unsqueeze(-1)  # padding: any action (never scored)
-                actions = policy.actions_from_buffer(batch.actions)  # (B, T) | (B, T, k)
-                chunk = (actions, batch.rewards) if policy.previous.active else None
-                dist, values, _ = policy(batch.observations, batch.episode_starts, batch.states, masks, chunk)  # (B, T)
-                log_prob = dist.log_prob(actions)  # (B, T)
-
-                def mean(x: torch.Tensor) -> torch.Tensor:
-                    return torch.where(valid, x, torch.zeros_like(x)).sum() / n_valid
-
-                advantages = batch.advantages
-                if self.normalize_advantage and int(n_valid) > 1:
-                    adv_mean = mean(advantages)
-                    adv_std = torch.sqrt(mean((advantages - adv_mean) ** 2) * n_valid / (n_valid - 1))
-                    advantages = (advantages - adv_mean) / (adv_std + 1e-8)
-
-                log_ratio = log_prob - batch.old_log_prob
-                ratio = torch.exp(log_ratio)
-                policy_loss = -mean(torch.min(advantages * ratio, advantages * torch.clamp(ratio, 1 - clip_range, 1 + clip_range)))
-                if clip_range_vf is not None:
-                    values = batch.old_values + torch.clamp(values - batch.old_values, -clip_range_vf, clip_range_vf)
-                value_loss = mean((batch.returns - values) ** 2)
-                entropy_loss = -mean(dist.entropy())
-                loss = policy_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
-
-                with torch.no_grad():
-                    approx_kl = mean((ratio - 1) - log_ratio)
-                    clip_fraction = mean(((ratio - 1).abs() > clip_range).float())
-                stats["pg"].append(policy_loss.detach())
-                stats["vf"].append(value_loss.detach())
-                stats["ent"].append(entropy_loss.detach())
-                stats["kl"].append(approx_kl)
-                stats["clip"].append(clip_fraction)
+                loss, batch_stats = self._minibatch_loss(batch, clip_range, clip_range_vf)
+                for key, value in batch_stats.items():
+                    stats[key].append(value)
+                approx_kl = batch_stats["kl"]
                 epoch_kl.append(approx_kl)
                 if self.target_kl is not None and float(approx_kl) > 1.5 * self.target_kl:
                     continue_training = False
@@ -384,6 +352,49 @@ class SequencePPO(OnPolicyAlgorithm):
             if not continue_training:
                 break
 
+        self._record_train(stats, loss, clip_range, clip_range_vf)
+
+    def _minibatch_loss(self, batch: Any, clip_range: float, clip_range_vf: float | None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """PPO's clipped loss on one minibatch of chunks (padding steps masked out) and its statistics:
+        ``pg``, ``vf``, ``ent`` (the loss terms), ``kl`` (approximate KL) and ``clip`` (the clipped fraction)."""
+        policy = self.policy
+        valid = batch.mask  # (B, T)
+        n_valid = valid.sum().clamp(min=1)
+        masks = batch.action_masks
+        if masks is not None:
+            masks = masks.bool() | ~valid.unsqueeze(-1)  # padding: any action (never scored)
+        actions = policy.actions_from_buffer(batch.actions)  # (B, T) | (B, T, k)
+        chunk = (actions, batch.rewards) if policy.previous.active else None
+        dist, values, _ = policy(batch.observations, batch.episode_starts, batch.states, masks, chunk)  # (B, T)
+        log_prob = dist.log_prob(actions)  # (B, T)
+
+        def mean(x: torch.Tensor) -> torch.Tensor:
+            return torch.where(valid, x, torch.zeros_like(x)).sum() / n_valid
+
+        advantages = batch.advantages
+        if self.normalize_advantage and int(n_valid) > 1:
+            adv_mean = mean(advantages)
+            adv_std = torch.sqrt(mean((advantages - adv_mean) ** 2) * n_valid / (n_valid - 1))
+            advantages = (advantages - adv_mean) / (adv_std + 1e-8)
+
+        log_ratio = log_prob - batch.old_log_prob
+        ratio = torch.exp(log_ratio)
+        policy_loss = -mean(torch.min(advantages * ratio, advantages * torch.clamp(ratio, 1 - clip_range, 1 + clip_range)))
+        if clip_range_vf is not None:
+            values = batch.old_values + torch.clamp(values - batch.old_values, -clip_range_vf, clip_range_vf)
+        value_loss = mean((batch.returns - values) ** 2)
+        entropy_loss = -mean(dist.entropy())
+        loss = policy_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
+
+        with torch.no_grad():
+            approx_kl = mean((ratio - 1) - log_ratio)
+            clip_fraction = mean(((ratio - 1).abs() > clip_range).float())
+        return loss, {"pg": policy_loss.detach(), "vf": value_loss.detach(), "ent": entropy_loss.detach(),
+                      "kl": approx_kl, "clip": clip_fraction}  # fmt: skip
+
+    def _record_train(self, stats: dict[str, list[torch.Tensor]], loss: torch.Tensor, clip_range: float,
+                      clip_range_vf: float | None) -> None:  # fmt: skip
+        policy = self.policy
         explained_var = explained_variance(self.rollout_buffer.values.flatten(), self.rollout_buffer.returns.flatten())
         record = self.logger.record
         record("train/entropy_loss", float(torch.stack(stats["ent"]).mean()))
@@ -438,19 +449,7 @@ class SequencePPO(OnPolicyAlgorithm):
         self.policy.set_training_mode(False)
         obs, vectorized = self.policy.obs_to_tensor(observation)
         n = batch_size_of(obs, self.observation_space)
-        if state is None:
-            memory = self.policy.initial_state(n)
-        else:
-            memory = tuple(torch.as_tensor(np.asarray(s) if not isinstance(s, torch.Tensor) else s, device=self.device) for s in state)
-            expected = tuple((n, *shape) for shape in self.policy.state_shapes)
-            if tuple(tuple(m.shape) for m in memory) != expected:
-                raise ValueError(
-                    f"predict: state has shapes {tuple(tuple(m.shape) for m in memory)}; expected {expected} "
-                    f"for {n} observation(s); pass state=None to start with an empty memory"
-                )
-        starts = np.zeros(n, dtype=bool) if episode_start is None else np.asarray(episode_start, dtype=bool).reshape(-1)
-        if starts.shape != (n,):
-            raise ValueError(f"predict: episode_start has {starts.size} entries; expected one per observation ({n})")
+        memory, starts = predict_memory(self.policy, state, episode_start, n, self.device)
         masks_t = None
         if action_masks is not None:
             width = self.policy.mask_width

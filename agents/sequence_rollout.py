@@ -1,5 +1,5 @@
-"""What sequence PPO reads from its envs while collecting a rollout: action masks from infos, the critic's value
-of a time-limited episode's final observation, and observations given a time axis."""
+"""What the sequence agents read from their envs while collecting a rollout: action masks from infos, the critic's
+value of a time-limited episode's final observation, observations given a time axis, and ``predict``'s memory."""
 
 from __future__ import annotations
 
@@ -25,6 +25,25 @@ def with_time_axis(obs: Any) -> Any:
     if isinstance(obs, tuple):
         return tuple(value.unsqueeze(1) for value in obs)
     return obs.unsqueeze(1)
+
+
+def predict_memory(policy: Any, state: Any, episode_start: Any, n: int, device: torch.device) -> tuple[tuple, np.ndarray]:
+    """``predict``'s memory and episode starts for `n` observations, checked: `state` (None: the policy's empty
+    memory) as tensors of the policy's ``state_shapes``, and `episode_start` as an ``(n,)`` bool array."""
+    if state is None:
+        memory = policy.initial_state(n)
+    else:
+        memory = tuple(torch.as_tensor(np.asarray(s) if not isinstance(s, torch.Tensor) else s, device=device) for s in state)
+        expected = tuple((n, *shape) for shape in policy.state_shapes)
+        if tuple(tuple(m.shape) for m in memory) != expected:
+            raise ValueError(
+                f"predict: state has shapes {tuple(tuple(m.shape) for m in memory)}; expected {expected} "
+                f"for {n} observation(s); pass state=None to start with an empty memory"
+            )
+    starts = np.zeros(n, dtype=bool) if episode_start is None else np.asarray(episode_start, dtype=bool).reshape(-1)
+    if starts.shape != (n,):
+        raise ValueError(f"predict: episode_start has {starts.size} entries; expected one per observation ({n})")
+    return memory, starts
 
 
 def stack_obs(observations: list[Any]) -> Any:

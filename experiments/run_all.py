@@ -227,6 +227,7 @@ def summarize(configs: dict, records: list[dict]) -> list[dict]:
             "env_kwargs": dict(config.env.kwargs),
             "algo": config.algo,
             "steps": config.total_steps,
+            "eval_episodes": config.eval.episodes,
             "seeds": [r["seed"] for r in runs],
             "finished": len(finished),
             "scores": scores.tolist(),

@@ -143,7 +143,8 @@ def steps_to_reach(curve: dict | None, fraction: float = 0.9) -> int | None:
 
 
 def _eval_episodes(experiment: str) -> int | str:
-    """Evaluation episodes of a benchmark row ("?" if the row is gone)."""
+    """Evaluation episodes of a memory benchmark row, for results.json rows written before rows recorded
+    their own ("?" if the row is gone)."""
     from rlkit.app.benchmark import load_benchmark
     from rlkit.app.config import config_from_dict
 
@@ -166,7 +167,7 @@ def tables_markdown(data: dict) -> str:
         first = rows[0]
         env = first["env"] + "".join(f" {k}={v}" for k, v in first["env_kwargs"].items())
         out.append(f"### {env} (`{env_name}_*`)\n")
-        episodes = _eval_episodes(first["experiment"])
+        episodes = first.get("eval_episodes") or _eval_episodes(first["experiment"])  # older results.json rows lack it
         out.append(f"Final evaluation over {episodes} seeded episodes; each row has its own budget and seeds.\n")
         out.append("| agent | env steps | final return (mean ± std over seeds) | per seed | steps to 90 % of final | minutes |")
         out.append("|---|---:|---:|---|---:|---:|")

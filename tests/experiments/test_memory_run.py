@@ -92,3 +92,13 @@ def test_add_refuses_a_kept_seed_whose_curve_is_lost(tmp_path, no_baselines):
     with pytest.raises(ValueError, match="seed 0 has no stored curve"):
         memory_run.main(["--collect", str(tmp_path / "new"), "--add", "--only", STEM, "--out", str(out)])
     assert (out / "results.json").read_text() == before  # nothing half-merged
+
+
+def test_the_table_names_the_evaluation_episodes_the_runs_used(tmp_path, no_baselines):
+    """A --set eval.episodes=100 run is reported as 100 episodes, not as the benchmark row's default."""
+    _fake_run(tmp_path / "runs", 0, [1000], [1.0], 1.0)
+    out = tmp_path / "results"
+    assert memory_run.main(["--collect", str(tmp_path / "runs"), "--only", STEM, "--out", str(out),
+                            "--set", "eval.episodes=100"]) == 0  # fmt: skip
+    table = (out / "table.md").read_text()
+    assert "Final evaluation over 100 seeded episodes" in table

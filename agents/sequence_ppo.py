@@ -53,6 +53,7 @@ import math
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
+import gymnasium as gym
 import torch
 from gymnasium import spaces
 from stable_baselines3.common.buffers import RolloutBuffer
@@ -60,7 +61,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 from stable_baselines3.common.utils import FloatSchedule, explained_variance
-from stable_baselines3.common.vec_env import VecEnv
+from stable_baselines3.common.vec_env import VecEnv, VecMonitor
 
 from agents import observation_misfit
 from agents.sequence import OBSERVATION_SPACES
@@ -69,6 +70,7 @@ from agents.sequence_rollout import innermost, predict_memory, read_masks, trunc
 from rlkit.buffers import SequenceRolloutBuffer
 from rlkit.nn.spaces import batch_size_of, obs_as_tensor
 from rlkit.nn.transformer import fixed_weights
+from rlkit.vec_env import VectorEnvAdapter
 
 SelfSequencePPO = TypeVar("SelfSequencePPO", bound="SequencePPO")
 
@@ -189,13 +191,7 @@ class SequencePPO(OnPolicyAlgorithm):
     @staticmethod
     def _as_vec_env(env: Any) -> Any:
         """A Gymnasium ``VectorEnv`` becomes an SB3 ``VecEnv`` (autoreset handled by the adapter, monitored)."""
-        import gymnasium as gym
-
         if isinstance(env, gym.vector.VectorEnv):
-            from stable_baselines3.common.vec_env import VecMonitor
-
-            from rlkit.vec_env import VectorEnvAdapter
-
             return VecMonitor(VectorEnvAdapter(env))
         return env
 

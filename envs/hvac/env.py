@@ -36,8 +36,7 @@ from envs.hvac.weather import (
     SOLAR_RANGE_W_M2,
     TEMP_OUT_RANGE_C,
     generate_weather,
-    load_weather_csv,
-    midnight_rows,
+    load_episode_weather,
 )
 
 class HVACEnv(gym.Env):
@@ -198,7 +197,10 @@ class HVACEnv(gym.Env):
         # Hourly samples an episode reads: its steps, the forecast horizon, and the end point of interpolation.
         self._n_series = self.n_steps + 1 + max(self.forecast_steps)
         self._n_hours = math.ceil((self._n_series - 1) * self.step_hours) + 1
-        self.weather = None if p.weather_csv is None else self._load_weather(p.weather_csv)
+        if p.weather_csv is not None:
+            self.weather, self._csv_start_rows = load_episode_weather(p.weather_csv, self._n_hours, self.episode_days, max(self.forecast_hours))
+        else:
+            self.weather = None
 
         model = ThermalModel.from_params(p, self.step_minutes * 60.0, TEMP_OUT_RANGE_C, SOLAR_RANGE_W_M2)
         self.capacitance, self.conductance = model.capacitance, model.conductance
@@ -252,17 +254,6 @@ class HVACEnv(gym.Env):
                 f"split={p.split!r} leaves no start day in {source} for an episode of {self.episode_days} days "
                 "(evaluation weeks are every fourth week, see envs.hvac.splits); use split='all' or shorter episodes"
             )
-
-    def _load_weather(self, path) -> dict[str, Any]:
-        weather = load_weather_csv(path)
-        self._csv_start_rows = midnight_rows(weather, self._n_hours)
-        if len(self._csv_start_rows) == 0:
-            raise ValueError(
-                f"{path}: {len(weather['temp_out_c'])} hourly rows hold no midnight followed by "
-                f"{self._n_hours} consecutive hours, which an episode of {self.episode_days} days plus the "
-                f"{max(self.forecast_hours):g} h forecast needs; use a longer file or a smaller episode_days"
-            )
-        return weather
 
     # --- Gymnasium API --------------------------------------------------------------------------
 

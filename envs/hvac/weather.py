@@ -161,3 +161,17 @@ def midnight_rows(weather: dict[str, Any], n_hours: int) -> list[int]:
         i for i, stamp in enumerate(weather["timestamps"])
         if stamp.hour == 0 and stamp.minute == 0 and stamp.second == 0 and i + n_hours <= total
     ]  # fmt: skip
+
+
+def load_episode_weather(path: Any, n_hours: int, episode_days: int, forecast_h: float) -> tuple[dict[str, Any], list[int]]:
+    """An hourly weather CSV and its possible episode starts (`midnight_rows`); a file too short for one
+    episode of ``n_hours`` hours (``episode_days`` days plus the ``forecast_h`` forecast) is refused."""
+    weather = load_weather_csv(path)
+    starts = midnight_rows(weather, n_hours)
+    if len(starts) == 0:
+        raise ValueError(
+            f"{path}: {len(weather['temp_out_c'])} hourly rows hold no midnight followed by "
+            f"{n_hours} consecutive hours, which an episode of {episode_days} days plus the "
+            f"{forecast_h:g} h forecast needs; use a longer file or a smaller episode_days"
+        )
+    return weather, starts

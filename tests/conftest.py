@@ -63,3 +63,22 @@ def assert_same_training():
             assert np.all(np.diff(steps) > 0), f"{tag}: duplicate steps"
 
     return check
+
+
+@pytest.fixture
+def train_refuses(tmp_path, capsys):
+    """``train_refuses(argv, expected)``: ``rlkit train ARGV`` exits 2 with one line ``rlkit train: error: …``
+    holding `expected`, and writes no run directory; returns the line."""
+    from rlkit.app.cli import main
+
+    def check(argv, expected):
+        logdir = tmp_path / "runs"
+        code = main(["train", *argv, "--logdir", str(logdir), "--no-progress"])
+        err = capsys.readouterr().err
+        assert code == 2
+        assert err.startswith("rlkit train: error: ") and err.count("\n") == 1, err
+        assert expected in err
+        assert not logdir.exists() or not any(logdir.iterdir())
+        return err
+
+    return check

@@ -98,7 +98,7 @@ BAD_TRAIN = {
 
 
 @pytest.mark.parametrize("case", [*BAD_TRAIN, "malformed-yaml", "unknown-key", "unknown-encoder"])
-def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, case):
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, train_refuses, case):
     if case == "malformed-yaml":
         argv, expected = _bad_yaml(tmp_path)
     elif case == "unknown-key":
@@ -109,13 +109,7 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, case)
         argv, expected = ["ppo", "CartPole-v1", "--encoder", "nosuch"], f"unknown encoder 'nosuch'; choose one of: {', '.join(encoder_names())}"
     else:
         argv, expected = BAD_TRAIN[case]
-    logdir = tmp_path / "runs"
-    code = main(["train", *argv, "--logdir", str(logdir), "--no-progress"])
-    err = capsys.readouterr().err
-    assert code == 2
-    assert err.startswith("rlkit train: error: ") and err.count("\n") == 1, err
-    assert expected in err
-    assert not logdir.exists() or not any(logdir.iterdir())
+    train_refuses(argv, expected)
 
 
 def test_bad_input_in_a_real_process_has_no_traceback(tmp_path):

@@ -5,7 +5,6 @@ import textwrap
 
 import pytest
 
-from rlkit.app.cli import main
 
 MODULE = "rlkit_test_oddspaces"
 SOURCE = textwrap.dedent(
@@ -50,15 +49,9 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_a_space_the_agent_cannot_read_is_one_line_exit_2_and_writes_nothing(tmp_path, monkeypatch, capsys, case):
+def test_a_space_the_agent_cannot_read_is_one_line_exit_2_and_writes_nothing(tmp_path, monkeypatch, train_refuses, case):
     (tmp_path / f"{MODULE}.py").write_text(SOURCE)
     monkeypatch.syspath_prepend(str(tmp_path))
     (algo, env_kwarg), expected = CASES[case]
     env = f"{MODULE}:Odd-v0"
-    logdir = tmp_path / "runs"
-    code = main(["train", algo, env, "--env-kwargs", env_kwarg, "--steps", "64", "--logdir", str(logdir), "--no-progress"])
-    err = capsys.readouterr().err
-    assert code == 2
-    assert err.startswith("rlkit train: error: ") and err.count("\n") == 1, err
-    assert expected.format(env=env) in err
-    assert not logdir.exists() or not any(logdir.iterdir())
+    train_refuses([algo, env, "--env-kwargs", env_kwarg, "--steps", "64"], expected.format(env=env))

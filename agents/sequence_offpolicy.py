@@ -40,7 +40,7 @@ from stable_baselines3.common.type_aliases import MaybeCallback, RolloutReturn, 
 from stable_baselines3.common.utils import obs_as_tensor, should_collect_more_steps
 from stable_baselines3.common.vec_env import VecEnv
 
-from agents.sequence_rollout import predict_memory, with_time_axis
+from agents.sequence_rollout import env_memory, predict_memory, with_time_axis
 from rlkit.nn import make_encoder, sequence_encoder_names
 from rlkit.nn.recurrent import run_recurrent, stackable
 from rlkit.nn.transformer import run_transformers, stackable_transformers
@@ -174,10 +174,7 @@ class SequenceOffPolicyAlgorithm(OffPolicyAlgorithm):
     # --- memory -------------------------------------------------------------------------------
 
     def _memory(self) -> tuple[torch.Tensor, ...]:
-        memory = self._last_memory
-        if memory is None or len(memory) != len(self.policy.state_shapes) or memory[0].shape[0] != self.n_envs:
-            return self.policy.initial_state(self.n_envs)
-        return tuple(torch.as_tensor(np.asarray(m), device=self.device) for m in memory)
+        return env_memory(self.policy, self._last_memory, self.n_envs, self.device)
 
     def _setup_learn(self, total_timesteps: int, callback: MaybeCallback = None, reset_num_timesteps: bool = True,
                      tb_log_name: str = "run", progress_bar: bool = False) -> tuple[int, BaseCallback]:  # fmt: skip

@@ -66,7 +66,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecMonitor
 from agents import observation_misfit
 from agents.sequence import OBSERVATION_SPACES
 from agents.sequence_policy import SUPPORTED_ACTION_SPACES, SequenceActorCriticPolicy, check_action_space
-from agents.sequence_rollout import innermost, predict_memory, read_masks, truncation_bootstrap, with_time_axis
+from agents.sequence_rollout import env_memory, innermost, predict_memory, read_masks, truncation_bootstrap, with_time_axis
 from rlkit.buffers import SequenceRolloutBuffer
 from rlkit.nn.spaces import batch_size_of, obs_as_tensor
 from rlkit.nn.transformer import fixed_weights
@@ -232,10 +232,7 @@ class SequencePPO(OnPolicyAlgorithm):
 
     def _memory(self) -> tuple[torch.Tensor, ...]:
         """The envs' memory as tensors on the policy's device (fresh where missing or sized for other envs)."""
-        memory = self._last_memory
-        if memory is None or len(memory) != len(self.policy.state_shapes) or memory[0].shape[0] != self.n_envs:
-            return self.policy.initial_state(self.n_envs)
-        return tuple(torch.as_tensor(np.asarray(m) if not isinstance(m, torch.Tensor) else m, device=self.device) for m in memory)
+        return env_memory(self.policy, self._last_memory, self.n_envs, self.device)
 
     def _setup_learn(self, total_timesteps: int, callback: MaybeCallback = None, reset_num_timesteps: bool = True,
                      tb_log_name: str = "run", progress_bar: bool = False) -> tuple[int, BaseCallback]:  # fmt: skip

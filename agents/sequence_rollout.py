@@ -46,6 +46,14 @@ def predict_memory(policy: Any, state: Any, episode_start: Any, n: int, device: 
     return memory, starts
 
 
+def env_memory(policy: Any, last_memory: Any, n_envs: int, device: torch.device) -> tuple:
+    """The memory the envs' next step starts from: `last_memory` (kept across ``learn`` calls and checkpoints)
+    as tensors, or the policy's empty memory where there is none for these `n_envs` envs and this policy."""
+    if last_memory is None or len(last_memory) != len(policy.state_shapes) or last_memory[0].shape[0] != n_envs:
+        return policy.initial_state(n_envs)
+    return tuple(torch.as_tensor(np.asarray(m) if not isinstance(m, torch.Tensor) else m, device=device) for m in last_memory)
+
+
 def stack_obs(observations: list[Any]) -> Any:
     """Single observations (arrays, dicts or tuples of arrays) stacked into one batch."""
     if isinstance(observations[0], dict):

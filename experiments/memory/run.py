@@ -49,12 +49,16 @@ AGENT_LABEL = {"mlp": "MLP-PPO (SB3)", "lstm": "ppo-seq LSTM", "gru": "ppo-seq G
                "sac": "MLP-SAC (SB3)", "sac-gru": "sac-seq GRU", "dqn-gru": "dqn-seq GRU"}
 
 
+BENCHMARK = HERE / "benchmark.yaml"
+"""The memory benchmark's rows (the default ``--benchmark``; never reassigned)."""
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 1), help="runs in parallel (default: cores - 1)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds of every config (default: 0 1 2)")
     parser.add_argument("--only", action="append", default=None, metavar="GLOB", help="config stems to run, e.g. 'groundhog_*' (default: all)")
-    parser.add_argument("--benchmark", default=str(HERE / "benchmark.yaml"), metavar="YAML",
+    parser.add_argument("--benchmark", default=str(BENCHMARK), metavar="YAML",
                         help="the benchmark file (default: %(default)s; the off-policy section: offpolicy.yaml)")  # fmt: skip
     parser.add_argument("--out", default=None, metavar="DIR",
                         help=f"where results go (default: {HERE / 'results'}, or results/<stem> for another --benchmark)")  # fmt: skip
@@ -72,28 +76,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.add and not args.collect:
         parser.error("--add merges collected runs into results.json; it works with --collect DIR only")
-    global BENCHMARK
-    BENCHMARK = Path(args.benchmark)
-    if not BENCHMARK.is_file():
+    args.benchmark = Path(args.benchmark)
+    if not args.benchmark.is_file():
         parser.error(f"--benchmark {args.benchmark}: no such file")
-    if args.readme and BENCHMARK.resolve() != (HERE / "benchmark.yaml"):
+    is_default = args.benchmark.resolve() == BENCHMARK.resolve()
+    if args.readme and not is_default:
         parser.error("--readme fills README.md's block from benchmark.yaml's results; another --benchmark's table is its --out/table.md")
     if args.out is None:
-        args.out = str(HERE / "results" if BENCHMARK.resolve() == (HERE / "benchmark.yaml") else HERE / "results" / BENCHMARK.stem)
+        args.out = str(HERE / "results" if is_default else HERE / "results" / args.benchmark.stem)
     return args
 
 
-BENCHMARK = HERE / "benchmark.yaml"
-
-
-def select(patterns: list[str] | None, overrides: list[str] = ()) -> dict:
-    """The benchmark's rows matching `patterns` (all when None), validated with the ``--set`` `overrides`:
-    ``{name: ExperimentConfig}``."""
+def select(benchmark: Path, patterns: list[str] | None, overrides: list[str] = ()) -> dict:
+    """The rows of the benchmark file `benchmark` matching `patterns` (all when None), validated with the
+    ``--set`` `overrides`: ``{name: ExperimentConfig}``."""
     from rlkit.app.benchmark import load_benchmark, select_rows
     from rlkit.app.config import load_config
 
-    rows = load_benchmark(BENCHMARK)
-    return {name: load_config(None, overrides, base=rows[name]) for name in select_rows(rows, patterns, str(BENCHMARK))}
+    rows = load_benchmark(benchmark)
+    return {name: load_config(None, overrides, base=rows[name]) for name in select_rows(rows, patterns, str(benchmark))}
 
 
 def run_curve(record: dict) -> dict | None:
@@ -238,7 +239,7 @@ def collect(args: argparse.Namespace) -> int:
     from rlkit.app.config import read_yaml
 
     records = []
-    configs = select(args.only, args.overrides)
+    configs = select(args.benchmark, args.only, args.overrides)
     for name in configs:
         for run_dir in sorted((Path(args.collect) / name).glob("*/")):
             metrics_file = run_dir / "metrics.json"
@@ -299,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     out = Path(args.out)
     if args.list:
-        for name, config in select(args.only, args.overrides).items():
+        for name, config in select(args.benchmark, args.only, args.overrides).items():
             print(f"{name:32} {config.env.id:34} {config.algo:8} {config.policy.encoder:12} {config.total_steps:>10,}")
         return 0
     if args.readme:
@@ -309,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         return collect(args)
     os.environ["OMP_NUM_THREADS"] = "1"
     os.environ["MKL_NUM_THREADS"] = "1"
-    configs = select(args.only, args.overrides)
+    configs = select(args.benchmark, args.only, args.overrides)
     out.mkdir(parents=True, exist_ok=True)
     logdir = Path(args.logdir)
     jobs = []

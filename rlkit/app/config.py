@@ -188,6 +188,23 @@ class ExpectedConfig(_Schema):
     """Env steps the run takes to get there (its ``total_steps``)."""
 
 
+class ConstraintConfig(_Schema):
+    """A cost constraint, ``E[episode cost] <= limit``, enforced by a Lagrange multiplier λ (PPO-Lagrangian,
+    `rlkit.constraints`): the agent learns from ``reward - λ · cost``, and λ ≥ 0 follows the constraint's
+    violation once per rollout. On-policy agents only (ppo, a2c, ppo-seq, …); logged as ``constraint/*``."""
+
+    cost: str
+    """The key of the env's step info that holds the step's cost (e.g. ``discomfort_degree_hours``)."""
+    limit: StrictFloat = Field(ge=0, allow_inf_nan=False)
+    """The bound on the mean episode cost."""
+    lr: StrictFloat = Field(gt=0, allow_inf_nan=False)
+    """Dual step size: λ changes by ``lr · (mean episode cost - limit)`` per rollout (reward units per cost unit)."""
+    multiplier_init: StrictFloat = Field(0.0, ge=0, allow_inf_nan=False)
+    """λ before the first update."""
+    kp: StrictFloat = Field(0.0, ge=0, allow_inf_nan=False)
+    """Proportional gain of the PI Lagrangian (Stooke et al. 2020): ``λ = max(0, I + kp · violation)``; 0 = plain dual ascent."""
+
+
 class ExperimentConfig(_Schema):
     """Everything that defines a training run. Two runs with the same config (and machine) give the same curves."""
 
@@ -224,6 +241,8 @@ class ExperimentConfig(_Schema):
     """For experiments: the score the config reaches and the steps it takes."""
     gail: GailConfig | None = None
     """Train ``algo`` on a GAIL discriminator's reward (unset: on the env's reward)."""
+    constraint: ConstraintConfig | None = None
+    """Constrain an episode cost the env reports in its info by a Lagrange multiplier (unset: unconstrained)."""
 
     @field_validator("env", mode="before")
     @classmethod

@@ -24,6 +24,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecNorm
 
 import envs  # noqa: F401  (registers rlkit/…)
 from rlkit.app.config import ExperimentConfig
+from rlkit.constraints import LagrangianPenalty
 from rlkit.vec_env import make_vector_env
 
 
@@ -129,8 +130,8 @@ def _make_env_in_worker(env_config: Any) -> Any:
 
 
 def make_vec_env(config: ExperimentConfig) -> Any:
-    """The training env stack: ``n_envs`` copies as an SB3 ``VecEnv``, with ``VecNormalize`` on top when
-    configured. Not yet seeded: building the agent seeds copy i with ``seed + i``.
+    """The training env stack: ``n_envs`` copies as an SB3 ``VecEnv``, then the ``constraint``'s
+    `rlkit.constraints.LagrangianPenalty` and ``VecNormalize`` on top when configured. Not yet seeded: building the agent seeds copy i with ``seed + i``.
 
     ``env.vectorization``: ``vector`` steps the env's batched ``vector_entry_point`` through
     `rlkit.vec_env.VectorEnvAdapter`; ``auto`` does so where the env has one that autoresets in the same
@@ -153,6 +154,9 @@ def make_vec_env(config: ExperimentConfig) -> Any:
             env = SubprocVecEnv([partial(_make_env_in_worker, config.env)] * config.n_envs)
         else:
             env = DummyVecEnv([partial(make_env, config.env, None, True)] * config.n_envs)
+    constraint = config.constraint
+    if constraint is not None:  # under VecNormalize: the penalty applies to the env's reward, normalized after
+        env = LagrangianPenalty(env, constraint.cost, constraint.limit, constraint.lr, constraint.multiplier_init, constraint.kp)
     norm = config.env.normalize
     if norm.obs or norm.reward:
         gamma = float(config.algo_kwargs.get("gamma", 0.99))

@@ -37,6 +37,7 @@ from rlkit.callbacks import (
     first_non_finite_parameter,
 )
 from rlkit.checkpoints import Checkpoint, latest_checkpoint, preserved_rng, save_checkpoint
+from rlkit.constraints import LagrangianCallback, find_penalty
 from rlkit.tb import flatten_hparams, log_eval, pending_logs
 
 OnEval = Callable[[int, dict[str, Any]], "bool | None"]
@@ -118,6 +119,11 @@ def hparams(config: ExperimentConfig) -> dict[str, Any]:
 def _callback_chain(session: Session, env: Any, status: TrainingStatus, evaluate: Callable[[Any], dict[str, Any]]) -> list[Any]:
     config = session.config
     chain: list[Any] = [NanGuard(status), EnvMetricsCallback(), BatchReturnCallback()]
+    if config.constraint is not None:
+        penalty = find_penalty(env)
+        if penalty is None:
+            raise ValueError(f"{session.run_dir} is configured with a constraint but its env stack holds no multiplier; it cannot be resumed")
+        chain.append(LagrangianCallback(penalty))
     if session.fresh:
         chain.append(HParamsCallback(hparams(config)))
     if config.eval.every:

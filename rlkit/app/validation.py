@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from agents import algos_for, get_algo
+from agents import algo_names, algos_for, get_algo
 from rlkit.app.config import ExperimentConfig
 from rlkit.app.env_factory import make_env, resolve_env_id
 from rlkit.nn import encoder_names, fitting_encoders, sequence_encoder_names
@@ -96,4 +96,17 @@ def validate(config: ExperimentConfig) -> Any:
         check_bc_config(config.policy, config.algo)
     if config.gail is not None:
         check_gail_config(config.gail, config.algo, config.env.vectorization)
+    if config.constraint is not None:
+        _check_constraint(config, algo)
     return algo
+
+
+def _check_constraint(config: ExperimentConfig, algo: Any) -> None:
+    """One line for what a Lagrangian constraint cannot do (its cost key is checked at the first step)."""
+    if algo.off_policy:
+        on_policy = ", ".join(name for name in algo_names() if not get_algo(name).off_policy)
+        raise ValueError(f"constraint: {config.algo} replays rewards penalized by old multipliers; use an on-policy agent ({on_policy})")
+    if config.gail is not None:
+        raise ValueError("constraint: GAIL replaces the env's reward that the constraint penalizes; drop one of gail and constraint")
+    if config.env.vectorization == "subproc":
+        raise ValueError("constraint: its multiplier lives in the env stack, which env.vectorization=subproc does not checkpoint; use auto or dummy")

@@ -49,6 +49,7 @@ STEPS_PER_SECOND = {
     "ppo_cartpole": 2100,
     "ppo_groundhog": 3900,
     "ppo_hvac": 4400,
+    "ppo_hvac_setpoint_constrained": 1200,  # a 20k-step run's wall time, start-up and final evaluation included
     "sac_hvac": 110,
     "ppo_trading": 870,
     "ppo_seq_groundhog_easy": 1500,

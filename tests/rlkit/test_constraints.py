@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from gymnasium import spaces
 from stable_baselines3.common.monitor import Monitor
-from stable_baselines3.common.vec_env import DummyVecEnv
+from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
 from rlkit.app.config import load_config
 from rlkit.app.training import resume, train
@@ -124,7 +124,9 @@ def test_train_logs_the_constraint_and_reports_the_envs_own_return(tmp_path):
     curves = read_scalars(result.run_dir)
     steps, multipliers = curves["constraint/multiplier"]
     assert len(steps) == 256 // 32 and multipliers[-1] > 0 and np.all(np.diff(multipliers) > 0)  # cost > 0 = limit always
-    assert find_penalty(result.model.get_env()).multiplier == pytest.approx(multipliers[-1])
+    env = result.model.get_env()
+    assert isinstance(env, VecNormalize) and isinstance(env.venv, LagrangianPenalty)  # normalization sees the penalty
+    assert find_penalty(env).multiplier == pytest.approx(multipliers[-1])
     assert np.all(curves["constraint/episode_cost"][1] >= LENGTH * 0.25)
     # Every episode's own return is LENGTH whatever the policy; a penalty leaking into them would lower it.
     assert np.all(curves["rollout/ep_rew_mean"][1] == LENGTH) and np.all(curves["eval/mean_reward"][1] == LENGTH)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 from functools import partial
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
@@ -40,13 +40,18 @@ class Evaluator:
     An agent that acts with action masks (`uses_action_masks`) gets the copies' current ``info["action_mask"]``.
 
     `normalize_from`: the training ``VecNormalize`` (or a saved one) whose observation statistics are
-    used, frozen."""
+    used, frozen. `reset_options`: one ``options`` dict per episode, passed to its reset (e.g. HVAC's
+    ``{"start_day": d}``, to run given weeks); None resets without options."""
 
     MAX_STEPS = 1_000_000  # per evaluation: an env without a time limit must not hang training
 
     def __init__(self, config: ExperimentConfig, episodes: int | None = None, seed: int | None = None,
-                 deterministic: bool | None = None, normalize_from: Any = None):  # fmt: skip
+                 deterministic: bool | None = None, normalize_from: Any = None,
+                 reset_options: Sequence[dict[str, Any]] | None = None):  # fmt: skip
         self.episodes = episodes or config.eval.episodes
+        if reset_options is not None and len(reset_options) != self.episodes:
+            raise ValueError(f"evaluation: {len(reset_options)} reset options for {self.episodes} episodes; give one per episode")
+        self.reset_options = None if reset_options is None else [dict(options) for options in reset_options]
         self.env_id = config.env.id
         self.seed = config.eval.seed if seed is None else seed
         self.deterministic = config.eval.deterministic if deterministic is None else deterministic
@@ -65,6 +70,8 @@ class Evaluator:
         finished = np.zeros(n, dtype=bool)
         metrics: dict[str, list[float]] = {}
         self.env.seed(self.seed)
+        if self.reset_options is not None:
+            self.env.set_options(self.reset_options)  # used by the next reset only (SB3's VecEnv)
         obs = self.env.reset()
         # The current observations' infos: a finished copy's is its reset info (SB3 keeps it in reset_infos).
         reset_infos = self.env.unwrapped.reset_infos

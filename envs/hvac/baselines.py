@@ -139,8 +139,8 @@ def run_baseline(env: HVACEnv, policy, seed: int, start_day: int | None = None) 
 
 
 def baseline_numbers(n_weeks: int = 52, seed: int = 0, **env_kwargs) -> dict[str, dict[str, dict[str, float]]]:
-    """The published numbers: ``{"week" | "year": {policy: {"return", "energy_kwh", "cost",
-    "discomfort_degree_hours", "comfort_violation_fraction"}}}`` for ``off``, ``thermostat`` and
+    """The published numbers: ``{"week" | "year": {policy: {"return", "energy_kwh", "cost_eur",
+    "discomfort_Kh", "peak_kw", "comfort_violation_fraction"}}}`` for ``off``, ``thermostat`` and
     ``schedule_thermostat``. Week: the mean over `n_weeks` 7-day episodes seeded ``seed + i``;
     year: one 365-day episode seeded `seed`."""
     factories = {"off": _Off, "thermostat": thermostat, "schedule_thermostat": schedule_thermostat}
@@ -196,8 +196,8 @@ def baseline_table(results: dict[str, dict[str, dict[str, float]]]) -> str:
         for period in ("week", "year"):
             r = results[period][name]
             cells += [
-                f"{r['return']:.1f}", f"{r['energy_kwh']:.0f}", f"{r['cost']:.2f}",
-                f"{r['discomfort_degree_hours']:.1f}", f"{100 * r['comfort_violation_fraction']:.1f}",
+                f"{r['return']:.1f}", f"{r['energy_kwh']:.0f}", f"{r['cost_eur']:.2f}",
+                f"{r['discomfort_Kh']:.1f}", f"{100 * r['comfort_violation_fraction']:.1f}",
             ]  # fmt: skip
         rows.append(cells)
     caption = (

@@ -145,10 +145,10 @@ class HVACEnv(gym.Env):
 
     The env owns its length: ``truncated`` after ``episode_days`` days (672 steps for 7 days;
     ``rlkit/HVAC-Year-v0`` runs 365 days, 35,040 steps). There is no terminal state. The last
-    step's ``info["episode_metrics"]`` holds the episode's ``energy_kwh``, ``cost``,
-    ``discomfort_degree_hours`` and ``comfort_violation_fraction`` (occupied steps outside the band
-    over occupied steps), and the BOPTEST-style KPIs ``cost_eur`` and ``discomfort_Kh`` (the same
-    sums under BOPTEST's names) and ``peak_kw`` (the highest 15-minute mean electric power).
+    step's ``info["episode_metrics"]`` holds the episode's BOPTEST-style KPIs ``energy_kwh``,
+    ``cost_eur`` and ``discomfort_Kh`` (the sums of the step infos' ``energy_kwh``, ``cost`` and
+    ``discomfort_degree_hours``), ``peak_kw`` (the highest 15-minute mean electric power), and
+    ``comfort_violation_fraction`` (occupied steps outside the band over occupied steps).
 
     ## Splits
 
@@ -483,14 +483,13 @@ class HVACEnv(gym.Env):
     def _episode_metrics(self) -> dict[str, float]:
         occupied = self._sum_occupied_steps
         return {
+            # BOPTEST-style KPIs: energy, cost, thermal discomfort, peak electric power (15-min mean). The
+            # sums of the per-step info's energy_kwh, cost and discomfort_degree_hours, under one name each.
             "energy_kwh": float(self._sum_energy_kwh),
-            "cost": float(self._sum_cost),
-            "discomfort_degree_hours": float(self._sum_discomfort),
-            "comfort_violation_fraction": float(self._sum_violating_steps / occupied) if occupied else 0.0,
-            # BOPTEST-style KPIs: energy (above), cost, thermal discomfort, peak electric power (15-min mean).
             "cost_eur": float(self._sum_cost),
             "discomfort_Kh": float(self._sum_discomfort),
             "peak_kw": float(self._peak_energy_kwh / self.step_hours),
+            "comfort_violation_fraction": float(self._sum_violating_steps / occupied) if occupied else 0.0,
         }
 
 

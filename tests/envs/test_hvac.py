@@ -265,8 +265,8 @@ def test_episode_length_truncation_and_metrics_are_the_sums_of_the_steps():
         flags.append((terminated, truncated))
     assert flags[-1] == (False, True) and not any(t or tr for t, tr in flags[:-1])
     metrics = infos[-1]["episode_metrics"]
-    for key in ("energy_kwh", "cost", "discomfort_degree_hours"):
-        assert metrics[key] == pytest.approx(sum(i[key] for i in infos), rel=1e-9)
+    for key, step_key in (("energy_kwh", "energy_kwh"), ("cost_eur", "cost"), ("discomfort_Kh", "discomfort_degree_hours")):
+        assert metrics[key] == pytest.approx(sum(i[step_key] for i in infos), rel=1e-9)
     occupied = env.unwrapped.occupied
     violating = np.array([i["comfort_violation"] > 0 for i in infos])
     assert metrics["comfort_violation_fraction"] == pytest.approx(violating[occupied].mean())
@@ -459,7 +459,7 @@ def test_schedule_thermostat_beats_the_plain_thermostat_over_a_year():
     assert schedule["energy_kwh"] < 0.85 * plain["energy_kwh"]
     # Sane numbers: a few MWh a year for a ~150 m² zone, nearly always comfortable.
     assert 1000 < plain["energy_kwh"] < 6000 and plain["comfort_violation_fraction"] < 0.01
-    assert schedule["comfort_violation_fraction"] < 0.10 and schedule["discomfort_degree_hours"] < 50
+    assert schedule["comfort_violation_fraction"] < 0.10 and schedule["discomfort_Kh"] < 50
 
 
 @pytest.mark.parametrize("start_day", [10, 100, 200, 300])
@@ -481,5 +481,5 @@ def test_published_baseline_table_matches_baseline_numbers():
         published = [float(cell) for cell in line.group(1).split("|")]
         computed = []
         for r in week_year:
-            computed += [r["return"], r["energy_kwh"], r["cost"], r["discomfort_degree_hours"], 100 * r["comfort_violation_fraction"]]
+            computed += [r["return"], r["energy_kwh"], r["cost_eur"], r["discomfort_Kh"], 100 * r["comfort_violation_fraction"]]
         np.testing.assert_allclose(published, computed, atol=0.51, err_msg=name)

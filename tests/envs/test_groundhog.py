@@ -403,6 +403,15 @@ def test_baselines_run_through_envs_baselines(env_id):
         assert returns.shape == (2,) and np.isfinite(returns).all()
 
 
+def test_memory_is_worth_four_times_the_best_memoryless_policy_on_20_episodes():
+    """The default suite's cheap twin of the slow test below (one fifth of its episodes, 1.6 s)."""
+    table = groundhog.baseline_table(n_episodes=20, seed=0)
+    mean = {name: row["mean"] for name, row in table.items()}
+    assert mean["random"] < mean["fixed"] and mean["bayes"] > 4 * mean["fixed"] and mean["bayes"] <= mean["oracle"]
+    assert table["bayes"]["last_day_affection"] >= 0.9 * table["oracle"]["last_day_affection"]
+
+
+@pytest.mark.slow  # 100 episodes of the Bayesian learner's planning: 9-15 s, the default suite's heaviest env test
 def test_baseline_ordering_with_margins_and_published_table():
     """The default variant's rows of experiments/results/groundhog_baselines.md (python -m envs.groundhog) are
     what baseline_table() computes now."""

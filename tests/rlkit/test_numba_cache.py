@@ -127,6 +127,7 @@ def read_only_site(tmp_path):
         os.chmod(dirpath, 0o755)
 
 
+@pytest.mark.slow  # an install-layout check: a fresh interpreter compiles the kernel (3-5 s); run with -m slow
 def test_read_only_install_caches_in_numba_cache_dir(tmp_path, read_only_site):
     home, cache_dir = tmp_path / "home", tmp_path / "numba-cache"
     home.mkdir()
@@ -138,6 +139,7 @@ def test_read_only_install_caches_in_numba_cache_dir(tmp_path, read_only_site):
     assert second["hits"] >= 1 and second["misses"] == 0, second
 
 
+@pytest.mark.slow  # an install-layout check: a fresh interpreter compiles the kernel (3-5 s); run with -m slow
 def test_read_only_install_falls_back_to_the_user_cache(tmp_path, read_only_site):
     home = tmp_path / "home"
     home.mkdir()
@@ -147,6 +149,7 @@ def test_read_only_install_falls_back_to_the_user_cache(tmp_path, read_only_site
     assert _cache_files(home) and not _cache_files(read_only_site)
 
 
+@pytest.mark.slow  # an install-layout check: a fresh interpreter compiles the kernel (3-5 s); run with -m slow
 def test_read_only_install_without_any_writable_cache_still_works(tmp_path, read_only_site):
     home = tmp_path / "home"
     home.mkdir()

@@ -6,7 +6,7 @@ from rlkit.app.cli import main
 
 
 def test_offpolicy_suite_prints_sac_seq_against_sac(capsys):
-    argv = ["bench", "train", "--suite", "offpolicy", "--steps", "120", "--repeat", "1", "--width", "8",
+    argv = ["bench", "train", "--suite", "offpolicy", "--steps", "60", "--repeat", "1", "--width", "8",
             "--seq-len", "4", "--burn-in", "2", "--encoders", "gru", "transformer"]  # fmt: skip
     assert main(argv) == 0
     out = capsys.readouterr().out

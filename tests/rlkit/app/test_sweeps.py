@@ -238,7 +238,8 @@ def test_a_dead_worker_process_fails_its_run_and_the_pool_is_renewed():
 
 
 def test_a_killed_sweep_continues_without_repeating_finished_trials(tmp_path):
-    config_path = _write(tmp_path / "tiny.yaml", _config(tmp_path).to_dict())
+    # Two evaluations a trial (TINY's eval.every=64 made ten): trials are still long enough to be killed in one.
+    config_path = _write(tmp_path / "tiny.yaml", _config(tmp_path, "eval.every=320").to_dict())
     space_path = _write(tmp_path / "tiny.space.yaml", SPACE)
     directory = tmp_path / "sweep"
     argv = [sys.executable, "-m", "rlkit.app.cli", "sweep", "--config", str(config_path), "--space", str(space_path),

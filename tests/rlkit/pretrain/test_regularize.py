@@ -84,6 +84,7 @@ def test_weight_zero_is_plain_sb3_bit_for_bit(pendulum_data, algo):
     assert any(not torch.equal(a[k], c[k]) for k in a if k.startswith("actor.")), "weight 1 changed nothing (the oracle is blind)"
 
 
+@pytest.mark.slow  # training to a known effect (300 updates, 5-7 s each); the default suite keeps the bit-for-bit and wiring cases
 @pytest.mark.parametrize("algo", ["sac", "td3"])
 def test_a_large_weight_pulls_the_actor_onto_the_data(pendulum_data, algo):
     dataset, path = pendulum_data

@@ -18,7 +18,13 @@ actions before ``learning_starts``. One gradient step, on windows of ``burn_in +
 (`rlkit.replay`): the encoders run over the burn-in without gradients, then over the rest; step ``t``
 bootstraps from step ``t + 1`` (double DQN: the online network picks the action, the target network
 values it), Huber loss averaged over the steps ``mask`` keeps, gradients clipped to ``max_grad_norm``.
-Action masks in the env's infos are not used (the agent learns from rewards).
+
+Action masks (``use_action_masks``, default on): where the env gives ``info["action_mask"]`` (1 = allowed), the
+greedy action is the best allowed one, ε-greedy exploration (and the random actions before ``learning_starts``)
+draw uniformly among the allowed ones, and the double-DQN target's next action is the online network's best
+among the next observation's allowed actions (the replay stores every step's mask). A mask that allows nothing
+is read as allowing everything. ``predict(..., action_masks=...)`` applies them at test time (``rlkit eval``
+and ``rlkit enjoy`` pass them). Envs without masks train exactly as without this option.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from stable_baselines3.common.utils import LinearSchedule, polyak_update
 from torch import nn
 
 from agents.sequence_offpolicy import MemoryPolicy, SequenceOffPolicyAlgorithm, build_agent, encode, masked_mean, mlp, valid_kwargs
+from rlkit.distributions import sanitize_mask
 
 DEFAULT_ENCODER = "gru"
 
@@ -42,6 +49,20 @@ DEFAULT_ENCODER = "gru"
 def check_discrete(action_space: spaces.Space) -> None:
     if not isinstance(action_space, spaces.Discrete):
         raise ValueError(f"dqn-seq got action space {action_space}; it acts in Discrete spaces (for Box actions use sac-seq or ppo-seq)")
+
+
+def masked_q(q: torch.Tensor, action_masks: torch.Tensor) -> torch.Tensor:
+    """``q (*batch, n)`` with the actions that ``action_masks (*batch, n)`` forbids set to -inf (a row that allows
+    nothing allows everything), so that ``argmax`` picks the best allowed action."""
+    return q.masked_fill(~sanitize_mask(action_masks), float("-inf"))
+
+
+def random_allowed(action_space: spaces.Discrete, mask: np.ndarray | None) -> int:
+    """A uniform draw from `action_space` (its own generator), among the actions `mask` allows where given."""
+    if mask is None:
+        return action_space.sample()
+    mask = np.asarray(mask, dtype=bool)
+    return action_space.sample(mask=(mask if mask.any() else np.ones_like(mask)).astype(np.int8))
 
 
 class SequenceQPolicy(MemoryPolicy):
@@ -94,10 +115,15 @@ class SequenceQPolicy(MemoryPolicy):
         super().set_training_mode(mode)
         self.q_encoder_target.train(False)
 
-    def act(self, obs: torch.Tensor, starts: torch.Tensor, state: tuple[torch.Tensor, ...], deterministic: bool = True):
-        """One step: greedy actions ``(n,)`` and the new memory (exploration is the agent's)."""
+    def act(self, obs: torch.Tensor, starts: torch.Tensor, state: tuple[torch.Tensor, ...], deterministic: bool = True,
+            action_masks: torch.Tensor | None = None):  # fmt: skip
+        """One step: greedy actions ``(n,)`` (among those ``action_masks (n, A)`` allows, where given) and the new
+        memory (exploration is the agent's)."""
         features, new_state = self.q_encoder(obs, starts, state)
-        return self.q_head(features[:, 0]).argmax(dim=-1), new_state
+        q = self.q_head(features[:, 0])
+        if action_masks is not None:
+            q = masked_q(q, action_masks)
+        return q.argmax(dim=-1), new_state
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data = super()._get_constructor_parameters()
@@ -109,7 +135,10 @@ class SequenceQPolicy(MemoryPolicy):
 class SequenceDQN(SequenceOffPolicyAlgorithm):
     """Double DQN with a sequence encoder; see the module docstring. Arguments as SB3's DQN, plus
     ``seq_len``, ``burn_in``, ``state_stride`` (as `agents.sequence_sac.SequenceSAC`); ``batch_size``
-    counts training steps (``ceil(batch_size / seq_len)`` windows)."""
+    counts training steps (``ceil(batch_size / seq_len)`` windows).
+
+    :param use_action_masks: act, explore and pick the target's next action among the actions the env's
+        ``info["action_mask"]`` allows (module docstring); False: masks are not read (learn from rewards)."""
 
     policy_aliases: ClassVar[dict[str, type]] = {"SequencePolicy": SequenceQPolicy}
     policy: SequenceQPolicy
@@ -134,6 +163,7 @@ class SequenceDQN(SequenceOffPolicyAlgorithm):
         seq_len: int = 16,
         burn_in: int = 8,
         state_stride: int | None = None,
+        use_action_masks: bool = True,
         stats_window_size: int = 100,
         tensorboard_log: str | None = None,
         policy_kwargs: dict[str, Any] | None = None,
@@ -155,6 +185,7 @@ class SequenceDQN(SequenceOffPolicyAlgorithm):
         self.exploration_fraction = exploration_fraction
         self.exploration_initial_eps, self.exploration_final_eps = exploration_initial_eps, exploration_final_eps
         self.max_grad_norm = max_grad_norm
+        self.use_action_masks = bool(use_action_masks)
         self.exploration_rate = 0.0
         self._n_calls = 0
         if _init_setup_model:
@@ -171,20 +202,36 @@ class SequenceDQN(SequenceOffPolicyAlgorithm):
         self.exploration_rate = self.exploration_schedule(self._current_progress_remaining)
         self.logger.record("rollout/exploration_rate", self.exploration_rate)
 
-    def _explore(self, actions: np.ndarray, rate: float) -> np.ndarray:
-        """Each env's action replaced by a random one with probability `rate` (NumPy's global generator)."""
+    def _mask_width(self) -> int | None:
+        return int(self.action_space.n) if self.use_action_masks else None
+
+    def _explore(self, actions: np.ndarray, rate: float, masks: np.ndarray | None) -> np.ndarray:
+        """Each env's action replaced with probability `rate` (NumPy's global generator) by a random one, among
+        those its row of `masks` allows where given (the action space's generator)."""
         explore = np.random.rand(len(actions)) < rate
         if explore.any():
             actions = actions.copy()
-            actions[explore] = [self.action_space.sample() for _ in range(int(explore.sum()))]
+            actions[explore] = [random_allowed(self.action_space, None if masks is None else masks[i]) for i in np.flatnonzero(explore)]
         return actions
 
-    def _rollout_actions(self, actions: np.ndarray, warmup: bool) -> tuple[np.ndarray, np.ndarray]:
-        actions = self._explore(actions, 1.0 if warmup else self.exploration_rate)
+    def _rollout_actions(self, actions: np.ndarray, warmup: bool, masks: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        actions = self._explore(actions, 1.0 if warmup else self.exploration_rate, masks)
         return actions, actions
 
-    def _env_actions(self, actions: np.ndarray, deterministic: bool) -> np.ndarray:
-        return actions if deterministic else self._explore(actions, self.exploration_rate)
+    def _env_actions(self, actions: np.ndarray, deterministic: bool, masks: np.ndarray | None) -> np.ndarray:
+        return actions if deterministic else self._explore(actions, self.exploration_rate, masks)
+
+    def predict(  # type: ignore[override]
+        self,
+        observation: np.ndarray,
+        state: tuple[np.ndarray, ...] | None = None,
+        episode_start: np.ndarray | None = None,
+        deterministic: bool = False,
+        action_masks: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+        """Actions for a batch of observations (or one) and the memory after them; `action_masks` ``(n, A)``
+        (1 = allowed) restricts the greedy and the exploring actions (`predict_masked`)."""
+        return self.predict_masked(observation, state, episode_start, deterministic, action_masks)
 
     def train(self, gradient_steps: int, batch_size: int = 256) -> None:
         policy = self.policy
@@ -197,7 +244,10 @@ class SequenceDQN(SequenceOffPolicyAlgorithm):
             q_all = policy.q_head(encode(policy.q_encoder, obs, starts, batch.states, self.burn_in))  # (B, L + 1, A)
             with torch.no_grad():
                 target_all = policy.q_head_target(encode(policy.q_encoder_target, obs, starts, batch.states, self.burn_in))
-                next_actions = q_all[:, 1:].argmax(dim=-1, keepdim=True)  # double DQN: the online network picks
+                online_next = q_all[:, 1:]  # double DQN: the online network picks, among the allowed next actions
+                if batch.action_masks is not None:
+                    online_next = masked_q(online_next, batch.action_masks[:, self.burn_in + 1 :])
+                next_actions = online_next.argmax(dim=-1, keepdim=True)
                 next_q = target_all[:, 1:].gather(-1, next_actions).squeeze(-1)
                 target_q = batch.rewards + (1 - batch.terminated) * self.gamma * next_q
             current = q_all[:, :-1].gather(-1, batch.actions.long().unsqueeze(-1)).squeeze(-1)

@@ -8,6 +8,10 @@ and ``load`` are SB3's) with two changes:
   env's memory (the policy's encoders' state tuple) from step to step and resetting it where an episode
   starts. Every step goes to an `rlkit.replay.SequenceReplayBuffer` with its episode start, how it ended
   and the memory the policy read (the buffer keeps it every ``state_stride`` steps).
+* **Action masks**: an agent whose ``_mask_width()`` is not None (``dqn-seq``) reads ``info["action_mask"]``
+  of every current observation (the reset info where an episode just ended), hands it to the policy's ``act``
+  and to its exploration, and stores it with the step, so a replayed window carries each step's mask. Envs
+  that give no mask pay nothing and train as before.
 * **Replay**: training samples windows of ``burn_in + seq_len + 1`` steps; the burn-in only refreshes the
   stored memory (no gradient). ``batch_size`` counts training steps as in SB3 (``ceil(batch_size /
   seq_len)`` windows per gradient step).
@@ -18,7 +22,8 @@ rewards the env gave it, so that a replayed window reproduces the rollout's memo
 checkpoint, so a resumed run trains as one that never stopped.
 
 A policy for this class offers ``state_shapes``, ``initial_state(n)``, ``reset_state(state, starts)`` and
-``act(obs (n, 1, …), starts (n, 1), state, deterministic) -> (actions (n, …) tensor, new state)``.
+``act(obs (n, 1, …), starts (n, 1), state, deterministic) -> (actions (n, …) tensor, new state)``; a masked
+agent's policy also takes ``action_masks=(n, width)`` bool (passed only when the envs give masks).
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from stable_baselines3.common.type_aliases import MaybeCallback, RolloutReturn, 
 from stable_baselines3.common.utils import obs_as_tensor, should_collect_more_steps
 from stable_baselines3.common.vec_env import VecEnv
 
-from agents.sequence_rollout import env_memory, predict_memory, with_time_axis
+from agents.sequence_rollout import env_memory, innermost, predict_memory, read_masks, with_time_axis
 from rlkit.nn import make_encoder, sequence_encoder_names
 from rlkit.nn.recurrent import run_recurrent, stackable
 from rlkit.nn.transformer import run_transformers, stackable_transformers
@@ -145,6 +150,7 @@ class SequenceOffPolicyAlgorithm(OffPolicyAlgorithm):
                          sde_support=False, **kwargs)  # fmt: skip
         self.seq_len, self.burn_in, self.state_stride = int(seq_len), int(burn_in), state_stride
         self._last_memory: tuple[np.ndarray, ...] | None = None
+        self._last_action_masks: np.ndarray | None = None  # (n_envs, width) masks of _last_obs, or None
 
     def _setup_model(self) -> None:
         self._setup_lr_schedule()
@@ -176,18 +182,39 @@ class SequenceOffPolicyAlgorithm(OffPolicyAlgorithm):
     def _memory(self) -> tuple[torch.Tensor, ...]:
         return env_memory(self.policy, self._last_memory, self.n_envs, self.device)
 
+    def _mask_width(self) -> int | None:
+        """Length of the action masks this agent acts with (``info["action_mask"]``), or None: it reads none."""
+        return None
+
+    def _read_masks(self, infos: list[dict[str, Any]], dones: np.ndarray | None = None) -> np.ndarray | None:
+        """``(n_envs, width)`` bool masks of the envs' current observations, or None (see `read_masks`)."""
+        width = self._mask_width()
+        if width is None:
+            return None
+        reset_infos = getattr(innermost(self.env), "reset_infos", None) if dones is not None else None
+        return read_masks(infos, width, self.action_space, dones, reset_infos)
+
+    def _act(self, obs: torch.Tensor, starts: torch.Tensor, memory: tuple, deterministic: bool,
+             masks: np.ndarray | None) -> tuple[torch.Tensor, tuple]:  # fmt: skip
+        """The policy's ``act``, given the action masks where there are some."""
+        if masks is None:
+            return self.policy.act(obs, starts, memory, deterministic)
+        return self.policy.act(obs, starts, memory, deterministic, action_masks=torch.as_tensor(masks, device=self.device))
+
     def _setup_learn(self, total_timesteps: int, callback: MaybeCallback = None, reset_num_timesteps: bool = True,
                      tb_log_name: str = "run", progress_bar: bool = False) -> tuple[int, BaseCallback]:  # fmt: skip
         was_reset = reset_num_timesteps or self._last_obs is None
         out = super()._setup_learn(total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar)
         if was_reset:
             self._last_memory = None
+            self._last_action_masks = self._read_masks(getattr(innermost(self.env), "reset_infos", []))
         return out
 
     # --- rollouts -----------------------------------------------------------------------------
 
-    def _rollout_actions(self, actions: np.ndarray, warmup: bool) -> tuple[np.ndarray, np.ndarray]:
-        """The policy's actions (or, in `warmup`, random ones) -> (env actions, actions as stored)."""
+    def _rollout_actions(self, actions: np.ndarray, warmup: bool, masks: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """The policy's actions (or, in `warmup`, random ones; within `masks` where given) -> (env actions,
+        actions as stored)."""
         raise NotImplementedError
 
     def collect_rollouts(  # type: ignore[override]
@@ -205,14 +232,14 @@ class SequenceOffPolicyAlgorithm(OffPolicyAlgorithm):
         callback.on_rollout_start()
         memory = self._memory()
         while should_collect_more_steps(train_freq, n_steps, n_episodes):
-            starts_np = np.asarray(self._last_episode_starts, dtype=bool)
+            starts_np, masks = np.asarray(self._last_episode_starts, dtype=bool), self._last_action_masks
             starts = torch.as_tensor(starts_np, device=device)
             with torch.no_grad():
                 if starts_np.any():
                     memory = self.policy.reset_state(memory, starts)  # store the memory the policy actually reads
                 obs = with_time_axis(obs_as_tensor(self._last_obs, device))
-                actions, new_memory = self.policy.act(obs, starts.unsqueeze(1), memory, deterministic=False)
-            env_actions, buffer_actions = self._rollout_actions(actions.cpu().numpy(), self.num_timesteps < learning_starts)
+                actions, new_memory = self._act(obs, starts.unsqueeze(1), memory, False, masks)
+            env_actions, buffer_actions = self._rollout_actions(actions.cpu().numpy(), self.num_timesteps < learning_starts, masks)
             new_obs, rewards, dones, infos = env.step(env_actions)
             self.num_timesteps += n_envs
             n_steps += 1
@@ -222,8 +249,9 @@ class SequenceOffPolicyAlgorithm(OffPolicyAlgorithm):
                 return RolloutReturn(n_steps * n_envs, n_episodes, continue_training=False)
             self._update_info_buffer(infos, dones)
             truncated = np.array([bool(d and info.get("TimeLimit.truncated", False)) for d, info in zip(dones, infos)])
-            replay_buffer.add(self._last_obs, buffer_actions, rewards, starts_np, dones & ~truncated, truncated, memory)
+            replay_buffer.add(self._last_obs, buffer_actions, rewards, starts_np, dones & ~truncated, truncated, memory, masks)
             self._last_obs, self._last_episode_starts, memory = new_obs, dones, new_memory
+            self._last_action_masks = self._read_masks(infos, dones)
             self._update_current_progress_remaining(self.num_timesteps, self._total_timesteps)
             self._on_step()
             for done in dones:
@@ -238,8 +266,8 @@ class SequenceOffPolicyAlgorithm(OffPolicyAlgorithm):
 
     # --- acting -------------------------------------------------------------------------------
 
-    def _env_actions(self, actions: np.ndarray, deterministic: bool) -> np.ndarray:
-        """The policy's actions for ``predict`` as the env takes them."""
+    def _env_actions(self, actions: np.ndarray, deterministic: bool, masks: np.ndarray | None) -> np.ndarray:
+        """The policy's actions for ``predict`` as the env takes them (`masks`: the given action masks)."""
         return actions
 
     def predict(  # type: ignore[override]
@@ -249,27 +277,51 @@ class SequenceOffPolicyAlgorithm(OffPolicyAlgorithm):
         episode_start: np.ndarray | None = None,
         deterministic: bool = False,
     ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+        """Actions for a batch of observations (or one) and the memory after them (see `predict_masked`)."""
+        return self.predict_masked(observation, state, episode_start, deterministic, None)
+
+    def predict_masked(
+        self,
+        observation: np.ndarray,
+        state: tuple[np.ndarray, ...] | None,
+        episode_start: np.ndarray | None,
+        deterministic: bool,
+        action_masks: np.ndarray | None,
+    ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
         """Actions for a batch of observations (or one) and the memory after them.
 
         :param observation: ``(n, *obs_shape)`` or one observation.
         :param state: the memory returned by the previous call (None: empty memory), arrays batch first.
         :param episode_start: ``(n,)`` bool, True where ``observation`` starts an episode (memory reset).
         :param deterministic: the policy's greedy action instead of an exploring one.
+        :param action_masks: ``(n, width)`` (or ``(width,)``) 1 = allowed, for an agent that reads masks
+            (``_mask_width``); None: all allowed.
         :return: ``(actions, state)``, actions in the env's action space, the state as NumPy arrays.
         """
         self.policy.set_training_mode(False)
         obs, vectorized = self.policy.obs_to_tensor(observation)
         n = obs.shape[0]
         memory, starts = predict_memory(self.policy, state, episode_start, n, self.device)
+        masks = None if action_masks is None else self._checked_masks(action_masks, n)
         with torch.no_grad():
             starts_t = torch.as_tensor(starts, device=self.device)
             if starts.any():
                 memory = self.policy.reset_state(memory, starts_t)
-            actions, new_memory = self.policy.act(with_time_axis(obs), starts_t.unsqueeze(1), memory, deterministic)
-        actions = self._env_actions(actions.cpu().numpy(), deterministic)
+            actions, new_memory = self._act(with_time_axis(obs), starts_t.unsqueeze(1), memory, deterministic, masks)
+        actions = self._env_actions(actions.cpu().numpy(), deterministic, masks)
         if not vectorized:
             actions = actions[0]
         return actions, tuple(m.cpu().numpy() for m in new_memory)
+
+    def _checked_masks(self, action_masks: Any, n: int) -> np.ndarray:
+        """`action_masks` as an ``(n, width)`` bool array, or a one-line ValueError naming what would be right."""
+        width = self._mask_width()
+        if width is None:
+            raise ValueError(f"predict: action_masks given, but this agent does not act with masks ({self.action_space})")
+        masks = np.asarray(action_masks, dtype=bool)
+        if masks.size != n * width:
+            raise ValueError(f"predict: action_masks has shape {masks.shape}; expected ({n}, {width}) for {n} observation(s) and {self.action_space}")
+        return masks.reshape(n, width)
 
 
 # --- registration helpers ----------------------------------------------------------------------------

@@ -236,13 +236,13 @@ class SequenceSAC(SequenceOffPolicyAlgorithm):
         else:
             self.ent_coef_tensor = torch.tensor(float(self.ent_coef), device=self.device)
 
-    def _rollout_actions(self, actions: np.ndarray, warmup: bool) -> tuple[np.ndarray, np.ndarray]:
+    def _rollout_actions(self, actions: np.ndarray, warmup: bool, masks: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         if warmup:
             env_actions = np.array([self.action_space.sample() for _ in range(self.n_envs)])
             return env_actions, self.policy.scale_action(env_actions)
         return self.policy.unscale_action(actions), actions
 
-    def _env_actions(self, actions: np.ndarray, deterministic: bool) -> np.ndarray:
+    def _env_actions(self, actions: np.ndarray, deterministic: bool, masks: np.ndarray | None) -> np.ndarray:
         return self.policy.unscale_action(actions)
 
     def train(self, gradient_steps: int, batch_size: int = 256) -> None:

@@ -23,6 +23,11 @@ What a window never does:
 * bootstrap a time-limit truncation from the next episode's first observation: a truncated step has no
   next observation in the window, so it is left out of ``mask`` (one transition per truncated episode).
 
+Action masks (``info["action_mask"]`` of a ``Discrete(n)`` env, 1 = allowed) are stored per step with the
+observation they belong to, so a window's step ``t + 1`` carries the mask of step ``t``'s next observation
+(what a masked double-DQN target needs). The buffer holds no mask array until a step brings one; steps
+added without a mask are all-allowed.
+
 The index arithmetic (ring positions, written prefixes) is a Numba kernel; the random draws come
 from the buffer's own generator, which is pickled with it, so a resumed run samples as one that never
 stopped.
@@ -59,6 +64,8 @@ class SequenceReplaySamples(NamedTuple):
     """``(B, seq_len)`` bool: the training steps that get a loss (see the module docstring)."""
     valid: torch.Tensor
     """``(B, W)`` bool: written steps of the window (a prefix)."""
+    action_masks: torch.Tensor | None
+    """``(B, W, n)`` bool: each step's action mask (1 = allowed), or None if no step was added with one."""
     states: tuple[torch.Tensor, ...]
     """The memory stored at each window's first step, each ``(B, *shape)``."""
     env: np.ndarray
@@ -152,8 +159,13 @@ class SequenceReplayBuffer:
         self.truncated = np.zeros((size, n), dtype=bool)
         n_slots = size // self.state_stride
         self.states = tuple(np.zeros((n_slots, n, *shape), dtype=np.float32) for shape in self.state_shapes)
+        self.action_masks: np.ndarray | None = None  # (size, n_envs, width) bool once a step brings a mask
         self.pos, self.full = 0, False
         self.rng = np.random.default_rng(seed)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("action_masks", None)  # a buffer pickled before masks were stored holds none
+        self.__dict__.update(state)
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -166,11 +178,14 @@ class SequenceReplayBuffer:
         terminated: np.ndarray,
         truncated: np.ndarray,
         state: tuple[Any, ...],
+        action_mask: np.ndarray | None = None,
     ) -> None:
         """One step of every env: the observation the policy read, the action it took, the reward, whether
         the observation started an episode, how the step ended, and the memory the policy read (``(n_envs,
-        *shape)`` arrays or tensors; stored only every ``state_stride`` steps)."""
+        *shape)`` arrays or tensors; stored only every ``state_stride`` steps); `action_mask` ``(n_envs, n)``,
+        the observation's action masks (None: all allowed)."""
         p = self.pos
+        self._add_mask(p, action_mask)
         self.observations[p] = np.asarray(obs).reshape(self.observations.shape[1:])
         self.actions[p] = np.asarray(action).reshape(self.actions.shape[1:])
         self.rewards[p] = np.asarray(reward, dtype=np.float32).reshape(self.n_envs)
@@ -186,6 +201,21 @@ class SequenceReplayBuffer:
                 stored[slot] = s.reshape(stored.shape[1:])
         self.pos = (p + 1) % self.size
         self.full = self.full or self.pos == 0
+
+    def _add_mask(self, p: int, action_mask: np.ndarray | None) -> None:
+        if action_mask is None:
+            if self.action_masks is not None:
+                self.action_masks[p] = True
+            return
+        if not isinstance(self.action_space, spaces.Discrete):
+            raise ValueError(f"action masks apply to Discrete actions; this buffer stores {self.action_space}")
+        width = int(self.action_space.n)
+        mask = np.asarray(action_mask, dtype=bool)
+        if mask.shape != (self.n_envs, width):
+            raise ValueError(f"action_mask has shape {mask.shape}; expected ({self.n_envs}, {width}) (n_envs, actions)")
+        if self.action_masks is None:  # the steps stored so far had none: all allowed
+            self.action_masks = np.ones((self.size, self.n_envs, width), dtype=bool)
+        self.action_masks[p] = mask
 
     def steps(self) -> int:
         """Steps stored per env."""
@@ -233,6 +263,7 @@ class SequenceReplayBuffer:
             terminated=tensor(terminated[:, b:t], torch.float32),
             mask=tensor(mask),
             valid=tensor(valid),
+            action_masks=None if self.action_masks is None else tensor(self.action_masks[index, rows]),
             states=tuple(tensor(stored[slots, envs]) for stored in self.states),
             env=envs,
             start=starts,

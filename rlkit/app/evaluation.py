@@ -15,7 +15,7 @@ from rlkit.app.env_factory import make_env
 
 def uses_action_masks(model: Any) -> bool:
     """Whether `model` acts with the env's ``info["action_mask"]``: its ``predict`` takes ``action_masks``
-    (e.g. ``ppo-seq``; SB3's own agents do not) and it was not trained without them (``use_action_masks``)."""
+    (``ppo-seq``, ``dqn-seq``; SB3's own agents do not) and it was not trained without them (``use_action_masks``)."""
     try:
         takes_masks = "action_masks" in inspect.signature(model.predict).parameters
     except (AttributeError, TypeError, ValueError):

@@ -193,6 +193,25 @@ def test_same_seed_same_training():
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+# Computed at commit time by the code from before dqn-seq read action masks (same arguments, same seed): the actions
+# its rollout stored and the sum of |parameters| after 240 steps on RecallCue, an env that gives no masks.
+NO_MASK_ACTIONS = (
+    "11000111110101110001011001111011111111111111110111111111111111111111111111111111111111111111111111111111111011"
+    "11111111111000111111101010110000101101011011111100111111100011111111111111111111111111111111111101111111111111"
+    "11111111111111111111"
+)
+NO_MASK_PARAMETER_SUM = 163.28012148605194
+
+
+def test_dqn_seq_on_an_env_without_masks_trains_as_before_masks_were_read():
+    model = _dqn("gru", learning_starts=32, exploration_fraction=0.5)
+    model.learn(240)
+    assert model.replay_buffer.action_masks is None and model._last_action_masks is None
+    assert "".join(map(str, model.replay_buffer.actions[:120].T.reshape(-1).tolist())) == NO_MASK_ACTIONS
+    total = float(sum(v.double().abs().sum() for v in model.policy.state_dict().values()))
+    assert total == pytest.approx(NO_MASK_PARAMETER_SUM, rel=1e-9)
+
+
 @pytest.mark.parametrize(
     "make, message",
     [
@@ -229,7 +248,9 @@ RESUME_CASES = {
     "sac-seq-pendulum": ["algo=sac-seq", "env.id=Pendulum-v1", "env.kwargs={max_episode_steps: 50}", "policy.encoder=gru", "policy.encoder_kwargs={hidden_size: 8}",
                          "policy.net_arch=[16]", "algo_kwargs={learning_starts: 64, batch_size: 32, buffer_size: 1000, train_freq: 4, "
                          "seq_len: 4, burn_in: 2}"],
-    "dqn-seq-groundhog": ["algo=dqn-seq", "env.id=rlkit/GroundhogDay-Easy-v0", "policy.encoder=transformer",
+    # GroundhogDay-v0's masks forbid some actions, so the stored masks and the envs' current ones must resume too.
+    # 40-step episodes (n_loops 5): no episode ends at an evaluation step (a logging coincidence writes a step twice).
+    "dqn-seq-groundhog": ["algo=dqn-seq", "env.id=rlkit/GroundhogDay-v0", "env.kwargs={n_loops: 5}", "policy.encoder=transformer",
                           f"policy.encoder_kwargs={TINY['transformer']}", "policy.net_arch=[16]",
                           "algo_kwargs={learning_starts: 64, batch_size: 32, buffer_size: 1000, train_freq: 4, seq_len: 4, "
                           "burn_in: 2, target_update_interval: 64}"],

@@ -195,3 +195,40 @@ def test_bad_arguments_are_one_line_value_errors(kwargs, message):
         SequenceReplayBuffer(100, spaces.Box(0, 1, (2,)), spaces.Discrete(2), ((4,),), **kwargs)
     with pytest.raises(ValueError, match="empty"):
         SequenceReplayBuffer(100, spaces.Box(0, 1, (2,)), spaces.Discrete(2), ((4,),)).sample(2)
+
+
+def test_stored_action_masks_come_back_with_their_steps_across_the_ring():
+    """Masks added per step come back at the window positions of those steps (plain-Python reference: the global
+    step each ring position last held), after the ring has wrapped; steps added before any mask are all-allowed,
+    and a buffer that never got a mask samples none."""
+    n_envs, width, steps = 2, 5, 53
+    rng = np.random.default_rng(0)
+    masks = rng.random((steps, n_envs, width)) < 0.5
+    buffer = SequenceReplayBuffer(24, spaces.Box(-np.inf, np.inf, (1,), np.float32), spaces.Discrete(width), ((1,),),
+                                  seq_len=3, burn_in=1, state_stride=3, n_envs=n_envs, seed=0)  # fmt: skip
+    unmasked = SequenceReplayBuffer(24, buffer.observation_space, buffer.action_space, ((1,),), seq_len=3, burn_in=1, n_envs=n_envs)
+    size = buffer.size
+    for t in range(steps):
+        args = (np.full((n_envs, 1), t), np.zeros(n_envs), np.zeros(n_envs), np.zeros(n_envs), np.zeros(n_envs), np.zeros(n_envs), (np.zeros((n_envs, 1)),))
+        buffer.add(*args, action_mask=None if t < 2 else masks[t])
+        unmasked.add(*args)
+    assert unmasked.sample(4).action_masks is None and unmasked.action_masks is None
+    envs, starts = buffer.sample_starts(32)
+    batch = buffer.windows(envs, starts)
+    for b in range(32):
+        for i in range(buffer.window):
+            p = (int(starts[b]) + i) % size
+            step = p + size * ((steps - 1 - p) // size)  # the last global step written at ring position p
+            want = np.ones(width, bool) if step < 2 else masks[step, envs[b]]
+            assert batch.observations[b, i, 0].item() == step
+            np.testing.assert_array_equal(batch.action_masks[b, i].numpy(), want)
+
+
+def test_bad_action_masks_are_one_line_value_errors():
+    args = (np.zeros((2, 1)), np.zeros(2), np.zeros(2), np.zeros(2), np.zeros(2), np.zeros(2), (np.zeros((2, 1)),))
+    buffer = SequenceReplayBuffer(16, spaces.Box(-1, 1, (1,), np.float32), spaces.Discrete(3), ((1,),), seq_len=2, n_envs=2)
+    with pytest.raises(ValueError, match=r"action_mask has shape \(2, 4\); expected \(2, 3\) \(n_envs, actions\)"):
+        buffer.add(*args, action_mask=np.ones((2, 4)))
+    box = SequenceReplayBuffer(16, spaces.Box(-1, 1, (1,), np.float32), spaces.Box(-1, 1, (1,), np.float32), ((1,),), seq_len=2, n_envs=2)
+    with pytest.raises(ValueError, match="action masks apply to Discrete actions"):
+        box.add(*args, action_mask=np.ones((2, 1)))

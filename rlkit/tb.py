@@ -74,11 +74,27 @@ def flatten_hparams(data: dict[str, Any], prefix: str = "") -> dict[str, bool | 
 class _TensorBoardFormat(TensorBoardOutputFormat):
     """SB3's TensorBoard writer with ``purge_step``: a resumed run hides events at or after the step it
     resumes from (written after the last checkpoint by the run that stopped), so the curve continues
-    with no duplicate steps."""
+    with no duplicate steps.
+
+    It writes each tag at most once per step. Two dumps can share a step: an evaluation's (periodic or
+    final) and the agent's own (SB3's off-policy agents dump every ``log_interval`` episodes, wherever
+    an episode ends), and SB3's logger writes every value recorded since its last dump, such as DQN's
+    ``rollout/exploration_rate`` (recorded every step) or the ``train/`` losses of an update made
+    between them. A later dump at the same step writes only the tags not yet written at that step:
+    the first value stands."""
 
     def __init__(self, folder: str, purge_step: int | None = None):
         self.writer = SummaryWriter(log_dir=folder, purge_step=purge_step)
         self._is_closed = False
+        self._step: int | None = None
+        self._written: set[str] = set()  # tags written at self._step
+
+    def write(self, key_values: dict[str, Any], key_excluded: dict[str, tuple[str, ...]], step: int = 0) -> None:
+        if step != self._step:
+            self._step, self._written = step, set()
+        new = [key for key in key_values if key not in self._written]
+        self._written.update(new)
+        super().write({k: key_values[k] for k in new}, {k: key_excluded[k] for k in new}, step)
 
 
 def make_logger(folder: str | Path, purge_step: int | None = None, stdout: bool = False) -> Logger:

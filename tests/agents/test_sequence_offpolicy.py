@@ -249,8 +249,8 @@ RESUME_CASES = {
                          "policy.net_arch=[16]", "algo_kwargs={learning_starts: 64, batch_size: 32, buffer_size: 1000, train_freq: 4, "
                          "seq_len: 4, burn_in: 2}"],
     # GroundhogDay-v0's masks forbid some actions, so the stored masks and the envs' current ones must resume too.
-    # 40-step episodes (n_loops 5): no episode ends at an evaluation step (a logging coincidence writes a step twice).
-    "dqn-seq-groundhog": ["algo=dqn-seq", "env.id=rlkit/GroundhogDay-v0", "env.kwargs={n_loops: 5}", "policy.encoder=transformer",
+    # Its default 64-step episodes on 2 envs end at the evaluation steps: the agent's own log dump at 256 meets an evaluation's.
+    "dqn-seq-groundhog": ["algo=dqn-seq", "env.id=rlkit/GroundhogDay-v0", "policy.encoder=transformer",
                           f"policy.encoder_kwargs={TINY['transformer']}", "policy.net_arch=[16]",
                           "algo_kwargs={learning_starts: 64, batch_size: 32, buffer_size: 1000, train_freq: 4, seq_len: 4, "
                           "burn_in: 2, target_update_interval: 64}"],

@@ -132,10 +132,11 @@ def test_resume_inside_the_warmup_equals_training_straight(grid_bc, tmp_path, si
     for run in (straight, resumed):
         curves = read_scalars(run.run_dir, ["train/critic_warmup", "train/value_loss"])
         steps, flags = curves["train/critic_warmup"]
-        # The updates of the rollouts from steps 0 and 64 (< 100) warm up, those from 128 and 192 do not
-        # (the last update's losses are written at step 256 too, with the final evaluation)
-        np.testing.assert_array_equal(steps, [128, 192, 256, 256])
-        np.testing.assert_array_equal(flags, [1, 1, 0, 0])
+        # The updates of the rollouts from steps 0 and 64 (< 100) warm up, the one from 128 does not. The
+        # last update's losses (rollout 192) are not written: the final evaluation's dump lands on step 256,
+        # which SB3's own dump already wrote, and a tag is written once per step (rlkit/tb.py), as in plain SB3.
+        np.testing.assert_array_equal(steps, [128, 192, 256])
+        np.testing.assert_array_equal(flags, [1, 1, 0])
         np.testing.assert_array_equal(curves["train/value_loss"][0], steps)
 
 

@@ -89,15 +89,6 @@ class LagrangianPenalty(VecEnvWrapper):
         return mean_cost
 
 
-def find_penalty(env: Any) -> LagrangianPenalty | None:
-    """The `LagrangianPenalty` layer of a vec env stack, or None."""
-    while env is not None:
-        if isinstance(env, LagrangianPenalty):
-            return env
-        env = getattr(env, "venv", None)
-    return None
-
-
 class LagrangianCallback(BaseCallback):
     """Update `penalty`'s multiplier at the end of every rollout; logs ``constraint/multiplier`` (the λ of the next
     rollout) and, when episodes finished, ``constraint/episode_cost`` (their mean cost)."""

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator
 
 import cloudpickle
 from stable_baselines3.common.callbacks import CallbackList
-from stable_baselines3.common.vec_env import VecNormalize
+from stable_baselines3.common.vec_env import VecNormalize, unwrap_vec_wrapper
 
 from rlkit.app.config import ExperimentConfig
 from rlkit.app.evaluation import Evaluator, format_metrics
@@ -37,7 +37,7 @@ from rlkit.callbacks import (
     first_non_finite_parameter,
 )
 from rlkit.checkpoints import Checkpoint, latest_checkpoint, preserved_rng, save_checkpoint
-from rlkit.constraints import LagrangianCallback, find_penalty
+from rlkit.constraints import LagrangianCallback, LagrangianPenalty
 from rlkit.tb import flatten_hparams, log_eval, pending_logs
 
 OnEval = Callable[[int, dict[str, Any]], "bool | None"]
@@ -120,7 +120,7 @@ def _callback_chain(session: Session, env: Any, status: TrainingStatus, evaluate
     config = session.config
     chain: list[Any] = [NanGuard(status), EnvMetricsCallback(), BatchReturnCallback()]
     if config.constraint is not None:
-        penalty = find_penalty(env)
+        penalty = unwrap_vec_wrapper(env, LagrangianPenalty)
         if penalty is None:
             raise ValueError(f"{session.run_dir} is configured with a constraint but its env stack holds no multiplier; it cannot be resumed")
         chain.append(LagrangianCallback(penalty))

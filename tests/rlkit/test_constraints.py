@@ -10,7 +10,9 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
 from rlkit.app.config import load_config
 from rlkit.app.training import resume, train
-from rlkit.constraints import LagrangianPenalty, find_penalty
+from stable_baselines3.common.vec_env import unwrap_vec_wrapper
+
+from rlkit.constraints import LagrangianPenalty
 from rlkit.tb import read_scalars
 
 ENV_ID = "rlkit-test/Costly-v0"
@@ -126,7 +128,7 @@ def test_train_logs_the_constraint_and_reports_the_envs_own_return(tmp_path):
     assert len(steps) == 256 // 32 and multipliers[-1] > 0 and np.all(np.diff(multipliers) > 0)  # cost > 0 = limit always
     env = result.model.get_env()
     assert isinstance(env, VecNormalize) and isinstance(env.venv, LagrangianPenalty)  # normalization sees the penalty
-    assert find_penalty(env).multiplier == pytest.approx(multipliers[-1])
+    assert unwrap_vec_wrapper(env, LagrangianPenalty).multiplier == pytest.approx(multipliers[-1])
     assert np.all(curves["constraint/episode_cost"][1] >= LENGTH * 0.25)
     # Every episode's own return is LENGTH whatever the policy; a penalty leaking into them would lower it.
     assert np.all(curves["rollout/ep_rew_mean"][1] == LENGTH) and np.all(curves["eval/mean_reward"][1] == LENGTH)
@@ -140,7 +142,7 @@ def test_resume_keeps_the_multiplier(tmp_path, signal_at, assert_same_training):
     resumed = resume(stopped.run_dir)
     assert resumed.status == "finished"
     assert_same_training(straight, resumed, "resumed", required=("constraint/multiplier", "constraint/episode_cost"))
-    a, b = (find_penalty(r.model.get_env()) for r in (straight, resumed))
+    a, b = (unwrap_vec_wrapper(r.model.get_env(), LagrangianPenalty) for r in (straight, resumed))
     assert a.multiplier > 0 and (a.multiplier, a.integral) == (b.multiplier, b.integral)
 
 

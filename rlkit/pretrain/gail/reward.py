@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
-from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper, VecNormalize
+from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper, VecNormalize, unwrap_vec_wrapper
 
 from rlkit.callbacks import GailCallback
 from rlkit.pretrain.dataset import Dataset, check_spaces, load_dataset
@@ -69,15 +69,6 @@ class GailReward(VecEnvWrapper):
         return obs, actions
 
 
-def find_wrapper(env: Any) -> GailReward | None:
-    """The `GailReward` layer of an env stack, or None."""
-    while env is not None:
-        if isinstance(env, GailReward):
-            return env
-        env = getattr(env, "venv", None)
-    return None
-
-
 def load_demos(path: str, env: VecEnv) -> Dataset:
     """The dataset at ``path``, checked against the env's spaces (one line naming both where they differ)."""
     demos = load_dataset(path)
@@ -112,7 +103,7 @@ def attach_gail(env: VecEnv, gail_config: Any, seed: int) -> tuple[VecEnv, list[
 
 def gail_callbacks(env: VecEnv, gail_config: Any, run_dir: Path) -> list[BaseCallback]:
     """``[GailCallback]`` for a run resumed from a checkpoint whose env stack holds the wrapper."""
-    wrapper = find_wrapper(env)
+    wrapper = unwrap_vec_wrapper(env, GailReward)
     if wrapper is None:
         raise ValueError(f"{run_dir} trains with GAIL but its checkpoint's env holds no discriminator; it cannot be resumed")
     path = gail_config.demos

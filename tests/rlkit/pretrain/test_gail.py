@@ -18,7 +18,9 @@ from rlkit.pretrain import save_dataset
 from rlkit.pretrain.dataset import Dataset
 from rlkit.pretrain.gail import Gail, GailReward
 import rlkit.pretrain.gail.reward as reward_module
-from rlkit.pretrain.gail.reward import find_wrapper
+from stable_baselines3.common.vec_env import unwrap_vec_wrapper
+
+from rlkit.pretrain.gail.reward import GailReward
 
 
 def synthetic(obs, actions, obs_space, act_space):
@@ -96,7 +98,7 @@ def test_stop_and_resume_equals_training_straight(tmp_path, collect_from, case, 
     resumed = resume(stopped.run_dir)
     assert resumed.status == "finished"
     assert_same_training(straight, resumed, "resumed", required=("eval/mean_reward", "gail/disc_loss", "gail/expert_acc", "gail/agent_acc"))
-    a, b = (find_wrapper(r.model.get_env()).gail for r in (straight, resumed))
+    a, b = (unwrap_vec_wrapper(r.model.get_env(), GailReward).gail for r in (straight, resumed))
     da, db = a.discriminator.state_dict(), b.discriminator.state_dict()
     assert all(torch.equal(da[k], db[k]) for k in da), "discriminator weights differ"
     oa, ob = a.optimizer.state_dict()["state"], b.optimizer.state_dict()["state"]

@@ -368,11 +368,16 @@ class GailCallback(BaseCallback):
     """Train a GAIL reward wrapper's discriminator on every rollout's pairs against ``demos``; logs ``gail/*``.
 
     `wrapper` is the env stack's `rlkit.pretrain.gail.reward.GailReward`: its ``take_transitions()`` gives the
-    (observation, action) pairs stepped since the last call, and ``gail.update`` fits the discriminator."""
+    (observation, action) pairs stepped since the last call, and ``gail.update`` fits the discriminator; with an
+    absorbing state, ``take_absorbing()`` the episodes that ended in one, and the wrapper discounts with the
+    agent's ``gamma`` (set when training starts, on resume too)."""
 
     def __init__(self, wrapper: Any, demos: Any) -> None:
         super().__init__()
         self.wrapper, self.demos = wrapper, demos
+
+    def _on_training_start(self) -> None:
+        self.wrapper.gamma = float(self.model.gamma)
 
     def _on_step(self) -> bool:
         return True
@@ -381,5 +386,6 @@ class GailCallback(BaseCallback):
         if not self.wrapper.agent_actions:
             return
         obs, actions = self.wrapper.take_transitions()
-        for key, value in self.wrapper.gail.update(obs, actions, self.demos).items():
+        absorbing = self.wrapper.take_absorbing()
+        for key, value in self.wrapper.gail.update(obs, actions, self.demos, absorbing).items():
             self.logger.record(f"gail/{key}", value)

@@ -163,6 +163,10 @@ class GailConfig(_Schema):
     """Passes of the discriminator over each rollout's agent pairs."""
     reward: Literal["gail", "logit"] = "gail"
     """``gail``: ``-log(1 - D(s, a))``; ``logit``: ``log D - log(1 - D)`` (AIRL's form)."""
+    absorbing: StrictBool = False
+    """DAC's absorbing state (Kostrikov et al. 2019): an episode's terminal step (not a time limit) also earns the
+    discounted reward of an absorbing state whose discriminator value is learned from the terminal episodes of demos
+    and agent, instead of the 0 that biases either reward form about episode length."""
 
 
 class EvalConfig(_Schema):

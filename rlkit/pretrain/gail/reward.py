@@ -9,6 +9,12 @@ discriminator on those pairs against the demonstrations, clears them, and logs `
 ``gail/expert_acc`` and ``gail/agent_acc``. Rewards are those of the discriminator when the step was taken: an
 off-policy agent (sac) keeps them in its replay buffer as they were.
 
+With an absorbing state (``gail.absorbing``, `rlkit.pretrain.gail.discriminator`), a step that ends its episode in
+a terminal state (``done`` without ``TimeLimit.truncated``) gets ``r(s, a) + gamma / (1 - gamma) * r_absorbing``,
+the discounted return of staying in the absorbing state for ever (``gamma``: the agent's, set by the callback when
+training starts), and counts one absorbing pair for the discriminator; a time limit adds nothing (the agent
+bootstraps there).
+
 The wrapper sits under ``VecNormalize`` (it sees raw observations, as the demonstrations hold them) and holds the
 `Gail` object, so rlkit's checkpoints, which pickle the env stack, carry the discriminator, its optimizer and its
 RNG: a resumed run goes on exactly. ``attach_gail`` builds both for a new run; ``gail_callbacks`` finds the
@@ -35,9 +41,10 @@ ALGOS = ("ppo", "a2c", "sac", "td3")
 class GailReward(VecEnvWrapper):
     """The discriminator's reward in place of the env's (module docstring)."""
 
-    def __init__(self, venv: VecEnv, gail: Gail) -> None:
+    def __init__(self, venv: VecEnv, gail: Gail, gamma: float | None = None) -> None:
         super().__init__(venv)
-        self.gail = gail
+        self.gail, self.gamma = gail, gamma
+        self.agent_absorbing = 0
         self._last_obs: np.ndarray | None = None
         self._actions: np.ndarray | None = None
         self.agent_obs: list[np.ndarray] = []
@@ -57,6 +64,13 @@ class GailReward(VecEnvWrapper):
             raise RuntimeError("GailReward stepped before reset")
         actions = self._actions.reshape(len(dones), *self.action_space.shape)
         rewards = self.gail.reward(self._last_obs, actions)
+        if self.gail.absorbing:
+            terminal = np.array([bool(d) and not info.get("TimeLimit.truncated", False) for d, info in zip(dones, infos)])
+            if terminal.any():
+                if self.gamma is None or not 0 <= self.gamma < 1:
+                    raise RuntimeError(f"GAIL's absorbing state needs the agent's discount gamma in [0, 1); got {self.gamma}")
+                rewards[terminal] += np.float32(self.gamma / (1 - self.gamma) * self.gail.absorbing_reward())
+                self.agent_absorbing += int(terminal.sum())
         self.agent_obs.append(np.asarray(self._last_obs).copy())
         self.agent_actions.append(actions)
         self._last_obs = obs  # a finished copy's is its reset observation, which the next action is taken from
@@ -67,6 +81,11 @@ class GailReward(VecEnvWrapper):
         obs, actions = np.concatenate(self.agent_obs), np.concatenate(self.agent_actions)
         self.agent_obs, self.agent_actions = [], []
         return obs, actions
+
+    def take_absorbing(self) -> int:
+        """Episodes ended in a terminal state since the last call (absorbing pairs for the discriminator); then 0."""
+        count, self.agent_absorbing = self.agent_absorbing, 0
+        return count
 
 
 def load_demos(path: str, env: VecEnv) -> Dataset:
@@ -92,7 +111,7 @@ def attach_gail(env: VecEnv, gail_config: Any, seed: int) -> tuple[VecEnv, list[
     """``(env with GailReward under any VecNormalize, [GailCallback])`` for a new run of ``gail_config``."""
     demos = load_demos(gail_config.demos, env)
     gail = Gail(demos, gail_config.encoder, dict(gail_config.encoder_kwargs), gail_config.hidden, gail_config.learning_rate,
-                gail_config.batch_size, gail_config.epochs, gail_config.reward, seed)  # fmt: skip
+                gail_config.batch_size, gail_config.epochs, gail_config.reward, seed, gail_config.absorbing)  # fmt: skip
     if isinstance(env, VecNormalize):
         wrapper = GailReward(env.venv, gail)
         env.venv = wrapper

@@ -73,6 +73,52 @@ def test_reward_wrapper_returns_the_discriminators_value_exactly(collect_from, k
     assert env.agent_obs == [] and env.agent_actions == []  # taken once
 
 
+@pytest.mark.parametrize("kind", ["gail", "logit"])
+def test_absorbing_state_adds_its_discounted_reward_at_terminal_steps_only(collect_from, kind):
+    demos = collect_from("CartPole-v1", "random", 200)
+    gail = Gail(demos, reward=kind, seed=1, absorbing=True)
+    with torch.no_grad():
+        gail.discriminator.absorbing_logit.fill_(-0.7)
+    logit = torch.tensor(-0.7)  # as float32, as the parameter holds it
+    r_abs = (F.softplus(logit) if kind == "gail" else logit).item()
+    plain = Gail(demos, reward=kind, seed=1)  # the same network without the absorbing state
+    # A 20-step time limit: random CartPole episodes end either way.
+    env = GailReward(DummyVecEnv([lambda: gym.make("CartPole-v1", max_episode_steps=20)] * 3), gail, gamma=0.9)
+    env.seed(0)
+    obs = env.reset()
+    rng = np.random.default_rng(0)
+    terminal = truncated = 0
+    for _ in range(60):
+        actions = rng.integers(0, 2, 3)
+        expected = plain.reward(obs, actions)
+        obs, rewards, dones, infos = env.step(actions)
+        ends = np.array([d and not i.get("TimeLimit.truncated", False) for d, i in zip(dones, infos)])
+        expected[ends] += np.float32(0.9 / (1 - 0.9) * r_abs)
+        assert np.array_equal(rewards, expected)
+        terminal, truncated = terminal + int(ends.sum()), truncated + int((dones & ~ends).sum())
+    assert terminal > 0 and truncated > 0
+    assert env.take_absorbing() == terminal and env.take_absorbing() == 0
+
+
+@pytest.mark.parametrize("expert_ends", [False, True])
+def test_absorbing_state_learns_whether_the_expert_ends_episodes(expert_ends):
+    rng = np.random.default_rng(0)
+    obs_space, act_space = spaces.Box(-5, 5, (2,), np.float32), spaces.Discrete(2)
+    obs = rng.normal(0, 1, (1000, 2)).astype(np.float32)
+    actions = rng.integers(0, 2, 1000)
+    demos = synthetic(obs, actions, obs_space, act_space)  # 50 episodes of 20 steps, each ending terminated
+    if not expert_ends:
+        demos.truncated, demos.terminated = demos.terminated, np.zeros(1000, dtype=bool)
+    gail = Gail(demos, hidden=(16,), learning_rate=1e-2, batch_size=100, seed=0, absorbing=True)
+    # The agent's pairs are the expert's (indistinguishable); only their ends differ: 50 terminal episodes, or none.
+    for _ in range(30):
+        gail.update(obs, actions, demos, agent_absorbing=0 if expert_ends else 50)
+    logit = gail.discriminator.absorbing_logit.item()
+    assert (logit > 1.0) if expert_ends else (logit < -1.0), logit
+    with pytest.raises(ValueError, match="without an absorbing state"):
+        Gail(demos).update(obs, actions, demos, agent_absorbing=3)
+
+
 def _config(tmp_path, demos, *overrides):
     return load_config(overrides=[
         f"logdir={tmp_path / 'runs'}", "device=cpu", "n_envs=2", "total_steps=512", "checkpoint_every=0",
@@ -82,6 +128,8 @@ def _config(tmp_path, demos, *overrides):
 
 CASES = {
     "ppo": ("CartPole-v1", ["algo=ppo", "env.id=CartPole-v1", "algo_kwargs={n_steps: 32, batch_size: 32, n_epochs: 2}"]),
+    "ppo-absorbing": ("CartPole-v1", ["algo=ppo", "env.id=CartPole-v1", "algo_kwargs={n_steps: 32, batch_size: 32, n_epochs: 2}",
+                                      "gail.absorbing=true", "gail.reward=logit"]),
     "sac": ("Pendulum-v1", ["algo=sac", "env.id=Pendulum-v1", "algo_kwargs={learning_starts: 64, batch_size: 32, buffer_size: 1000, train_freq: 16}"]),
 }  # fmt: skip
 
@@ -144,7 +192,7 @@ def test_the_wrapper_goes_under_vecnormalize_and_sees_raw_observations(collect_f
     monkeypatch.setattr(reward_module, "load_demos", lambda path, env: demos)
     raw = DummyVecEnv([lambda: gym.make("CartPole-v1")] * 2)
     norm = VecNormalize(raw, norm_obs=True, norm_reward=True)
-    config = SimpleNamespace(demos="in memory", encoder="mlp", encoder_kwargs={}, hidden=[8], learning_rate=1e-3, batch_size=8, epochs=1, reward="gail")
+    config = SimpleNamespace(demos="in memory", encoder="mlp", encoder_kwargs={}, hidden=[8], learning_rate=1e-3, batch_size=8, epochs=1, reward="gail", absorbing=False)
     env, callbacks = reward_module.attach_gail(norm, config, seed=0)
     assert env is norm and isinstance(norm.venv, GailReward) and norm.venv.venv is raw and len(callbacks) == 1
     env.seed(0)

@@ -2,7 +2,7 @@
 
     python experiments/pretraining/gail.py --out runs/gail [--env CartPole-v1] [--expert RUN] [--episodes 10,50] [--seeds 0,1,2]
     python experiments/pretraining/gail.py --out runs/gail-maze --env rlkit/GridWorld-Maze-v0 --expert optimal \
-        --episode-steps 100 --set n_envs=16 --set algo_kwargs.n_steps=64
+        --episode-steps 48 --episodes 10 --steps 200000 --eval-every 20000 --set n_envs=16 --set algo_kwargs.n_steps=64
 
 1. The demonstrator: ``--expert`` (a run directory of ``rlkit train``, or a baseline name ``rlkit collect --policy``
    takes), or else ``rlkit train ppo ENV`` for ``--expert-steps``.
@@ -12,8 +12,9 @@
    env where there is one, ``--set`` overrides, evaluated every ``--eval-every`` steps on the env's own reward),
    and ``rlkit pretrain bc D`` evaluated with ``rlkit eval policy.pt``.
 
-Prints a markdown table (and writes ``OUT/gail.md``): the demonstrator's return, GAIL's final return and the env
-steps its evaluations first reach 95% of the demonstrator's (within 5% of its return, for negative ones), BC's return.
+Prints markdown tables (and writes ``OUT/gail.md``), per seed and mean ± std over seeds: the demonstrator's return,
+GAIL's final return and the env steps its evaluations first reach 95% of the demonstrator's (within 5% of its
+return, for negative ones), BC's return.
 """
 
 from __future__ import annotations
@@ -68,8 +69,9 @@ def main() -> None:
         call("train", "ppo", args.env, "--steps", str(args.expert_steps), "--logdir", str(out / "expert"), "--no-progress")
         expert = str(only_child(out / "expert"))
     extra = [item for text in args.overrides for item in ("--set", text)]
-    rows = []
+    rows, summary = [], []
     for n in (int(e) for e in args.episodes.split(",")):
+        finals, bcs, reach = [], [], []
         demos = out / f"demos_{n}.npz"
         if not demos.exists():
             call("collect", args.env, "--policy", expert, "--steps", str(args.episode_steps * n), "--out", str(demos))
@@ -91,7 +93,14 @@ def main() -> None:
             rows.append(f"| {n} | {seed} | {expert_return:.4g} | {final:.4g} | {int(reached[0]) if len(reached) else '—'} | "
                         f"{bc:.4g} | {gail_seconds:.0f} |")  # fmt: skip
             print(rows[-1], flush=True)
-    table = ["| demo episodes | seed | demonstrator | GAIL final | GAIL steps to 95% | BC | GAIL s |", "|---|---|---|---|---|---|---|", *rows]
+            finals.append(final)
+            bcs.append(bc)
+            reach.append(f"{int(reached[0]):,}" if len(reached) else "—")
+        summary.append(f"| {n} | {expert_return:.4g} | {np.mean(finals):.4g} ± {np.std(finals):.2g} | {' / '.join(reach)} | "
+                       f"{np.mean(bcs):.4g} ± {np.std(bcs):.2g} |")  # fmt: skip
+    table = ["| demo episodes | seed | demonstrator | GAIL final | GAIL steps to 95% | BC | GAIL s |", "|---|---|---|---|---|---|---|", *rows,
+             "", "| demo episodes | demonstrator | GAIL final (mean ± std) | GAIL steps to 95% per seed | BC (mean ± std) |",
+             "|---|---|---|---|---|", *summary]  # fmt: skip
     (out / "gail.md").write_text("\n".join(table) + "\n")
     print("\n".join(table))
 

@@ -83,6 +83,10 @@ class Gail:
         self.rng = np.random.default_rng(seed)
         self.batch_size, self.epochs, self.reward_kind = int(batch_size), int(epochs), reward
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("absorbing", False)  # pickled (checkpointed) before gail.absorbing existed
+        self.__dict__.update(state)
+
     @torch.no_grad()
     def reward(self, observations: Any, actions: np.ndarray) -> np.ndarray:
         """``(B,)`` float32 rewards of the pairs (``gail``: ``softplus(logit)``; ``logit``: the logit)."""

@@ -50,6 +50,11 @@ class GailReward(VecEnvWrapper):
         self.agent_obs: list[np.ndarray] = []
         self.agent_actions: list[np.ndarray] = []
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("gamma", None)  # pickled (checkpointed) before gail.absorbing existed
+        state.setdefault("agent_absorbing", 0)
+        self.__dict__.update(state)
+
     def reset(self) -> Any:
         self._last_obs = self.venv.reset()
         return self._last_obs

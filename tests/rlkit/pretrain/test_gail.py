@@ -119,6 +119,20 @@ def test_absorbing_state_learns_whether_the_expert_ends_episodes(expert_ends):
         Gail(demos).update(obs, actions, demos, agent_absorbing=3)
 
 
+def test_gail_and_wrapper_pickled_before_the_absorbing_state_existed_load_without_it(collect_from):
+    import pickle
+
+    demos = collect_from("CartPole-v1", "random", 100)
+    gail = Gail(demos, hidden=(8,), seed=0)
+    del gail.__dict__["absorbing"]  # as a checkpoint written before gail.absorbing pickled it
+    assert pickle.loads(pickle.dumps(gail)).absorbing is False
+    env = GailReward(DummyVecEnv([lambda: gym.make("CartPole-v1")]), gail)
+    state = {k: v for k, v in vars(env).items() if k not in ("gamma", "agent_absorbing")}
+    old = GailReward.__new__(GailReward)
+    old.__setstate__(state)  # what unpickling the env stack does
+    assert old.gamma is None and old.take_absorbing() == 0
+
+
 def _config(tmp_path, demos, *overrides):
     return load_config(overrides=[
         f"logdir={tmp_path / 'runs'}", "device=cpu", "n_envs=2", "total_steps=512", "checkpoint_every=0",

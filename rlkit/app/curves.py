@@ -163,18 +163,25 @@ def _legends(settings: dict[str, dict[str, Any]]) -> dict[str, str]:
     for keys in by_env.values():
         fields = sorted({f for key in keys for f in settings[key]} - {"env.id"})
         differing = [f for f in fields if len({json.dumps(settings[k].get(f), sort_keys=True, default=str) for k in keys}) > 1]
-        for key in keys:
+        shown = {f: _distinct([settings[k].get(f) for k in keys]) for f in differing}
+        for i, key in enumerate(keys):
             flat = settings[key]
             if differing:
-                legends[key] = ", ".join(f"{f}={_short(flat.get(f))}" for f in differing)
+                legends[key] = ", ".join(f"{f}={shown[f][i]}" for f in differing)
             else:
                 legends[key] = " ".join(str(flat.get(f) or "default") for f in ("algo", "policy.encoder") if f in flat) or "runs"
     return legends
 
 
-def _short(value: Any) -> str:
-    text = json.dumps(value, default=str) if isinstance(value, (dict, list)) else str(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+def _distinct(values: list[Any], width: int = 40) -> list[str]:
+    """The values as legend text of at most ``width`` characters that stay apart: long ones lose the start they
+    share (two demo files in one folder differ in their names, not in the folder) and then their end."""
+    texts = [json.dumps(v, default=str) if isinstance(v, (dict, list)) else str(v) for v in values]
+    if all(len(t) <= width for t in texts):
+        return texts
+    common = len(os.path.commonprefix(texts)) if len(set(texts)) > 1 else 0
+    texts = ["..." + t[common:] if common > 3 else t for t in texts]
+    return [t if len(t) <= width else t[: width - 3] + "..." for t in texts]
 
 
 def mean_over_runs(curves: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -91,3 +91,14 @@ def test_the_plot_has_one_panel_per_env(mixed, tmp_path, monkeypatch):
         ("CartPole-v1", ["algo=a2c (2 runs)", "algo=ppo (1 run)"]),
         ("rlkit/GridWorld-v0", ["algo_kwargs.learning_rate=0.0003 (1 run)", "algo_kwargs.learning_rate=0.001 (1 run)"]),
     ]
+
+
+def test_long_values_that_differ_only_at_the_end_stay_apart_in_the_legend(tmp_path):
+    """Two GAIL runs whose demos lie in one deep folder: cut at 40 characters from the start, both legends read the
+    same folder name."""
+    folder = "/work/runs/gail/cartpole/expert_demos_of_the_ppo_demonstrator"
+    root = tmp_path / "runs"
+    for n in (10, 50):
+        _run(root / f"CartPole-v1__gail-ppo__default__s0__t{n}", algo="gail-ppo", gail={"demos": f"{folder}/demos_{n}.npz"})
+    legends = sorted(g["legend"] for g in group_curves(read_curves(find_runs([root]))))
+    assert legends == ["gail.demos=...10.npz", "gail.demos=...50.npz"]

@@ -133,7 +133,8 @@ class HVACEnv(gym.Env):
 
     ``info`` on every step: ``energy_kwh`` (electricity), ``cost`` (€), ``discomfort_degree_hours``
     and ``comfort_violation`` (K outside the band while occupied, else 0: the constraint signal for
-    constrained RL, free of the energy term).
+    constrained RL, free of the energy term); ``tightened_discomfort_degree_hours``, the same for the band
+    narrowed by ``comfort_margin_k`` at each end (a tightened constraint; reward and KPIs keep the band).
 
     ## Starting State
 
@@ -188,7 +189,7 @@ class HVACEnv(gym.Env):
         self.step_minutes, self.step_hours = int(p.step_minutes), p.step_hours
         self.episode_days, self.n_steps = int(p.episode_days), p.n_steps
         self.forecast_steps, self.forecast_hours = p.forecast_steps, p.forecast_hours
-        self.comfort_band_c, self.discomfort_weight = p.comfort_band_c, float(p.discomfort_weight)
+        self.comfort_band_c, self.discomfort_weight, self._margin = p.comfort_band_c, float(p.discomfort_weight), float(p.comfort_margin_k)
         self.max_thermal_power_w = float(p.max_thermal_power_w)
         self.solar_aperture_m2, self.solar_to_air_fraction = float(p.solar_aperture_m2), float(p.solar_to_air_fraction)
         self.internal_gains_w = (float(p.internal_gain_empty_w), float(p.internal_gain_occupied_w))  # (empty, occupied)
@@ -278,13 +279,11 @@ class HVACEnv(gym.Env):
         if energy_kwh > self._peak_energy_kwh:
             self._peak_energy_kwh = energy_kwh
         cost = energy_kwh * self._price[t]
-        violation = 0.0
+        violation = margin_violation = 0.0
         if self._occupied[t]:
             lo, hi = self.comfort_band_c
-            if temp_air_next < lo:
-                violation = lo - temp_air_next
-            elif temp_air_next > hi:
-                violation = temp_air_next - hi
+            violation = max(lo - temp_air_next, temp_air_next - hi, 0.0)
+            margin_violation = max(lo + self._margin - temp_air_next, temp_air_next - hi + self._margin, 0.0)
             self._sum_occupied_steps += 1
             if violation > 0.0:
                 self._sum_violating_steps += 1
@@ -305,6 +304,7 @@ class HVACEnv(gym.Env):
             "cost": cost,
             "discomfort_degree_hours": discomfort,
             "comfort_violation": violation,
+            "tightened_discomfort_degree_hours": margin_violation * self.step_hours,
         }
         if self._setpoint:
             info["heating_setpoint_c"], info["cooling_setpoint_c"] = self._setpoints_c

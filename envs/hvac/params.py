@@ -29,6 +29,7 @@ class HVACParams:
     weather_csv: str | os.PathLike | None = None
     comfort_band_c: tuple[float, float] = (20.0, 24.0)
     discomfort_weight: float = 0.1
+    comfort_margin_k: float = 0.0
     forecast_hours: tuple[float, ...] = (1, 2, 4, 8)
     # building (2R2C) and heat pump
     capacitance_air_j_per_k: float = 4.0e6
@@ -124,6 +125,8 @@ def _check_choices(p: HVACParams) -> None:
         raise ValueError(f"comfort_band_c must be (low, high) with low < high in °C, got {p.comfort_band_c!r}")
     if not p.discomfort_weight >= 0:
         raise ValueError(f"discomfort_weight must be >= 0 (€ per K·h), got {p.discomfort_weight!r}")
+    if not 0 <= p.comfort_margin_k < (hi - lo) / 2:
+        raise ValueError(f"comfort_margin_k must be in [0, {(hi - lo) / 2:g}) K (half of comfort_band_c's width), got {p.comfort_margin_k!r}")
     steps_per_hour = 60.0 / step_minutes
     hours = p.forecast_hours
     if not hours or any(h <= 0 or abs(h * steps_per_hour - round(h * steps_per_hour)) > 1e-9 for h in hours):

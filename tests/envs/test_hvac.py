@@ -302,6 +302,27 @@ def test_discrete_variant_maps_levels_to_power():
     assert info["energy_kwh"] == pytest.approx(8000 * 900 / 3.6e6 / cop)
 
 
+@pytest.mark.parametrize("margin_k", [0.0, 0.5])
+def test_the_tightened_discomfort_is_the_degree_hours_outside_the_band_narrowed_by_the_margin(margin_k):
+    """A plain-Python reference on a random two-day rollout that spends occupied steps on both sides of
+    both band edges; with no margin the tightened cost is the discomfort itself."""
+    env = HVACEnv(episode_days=2, comfort_margin_k=margin_k)
+    rng = np.random.default_rng(1)
+    actions = [rng.uniform(-1, 1, 1).astype(np.float32) for _ in range(env.n_steps)]
+    states, infos, rewards = rollout(env, actions, seed=3)
+    lo, hi = env.comfort_band_c
+    tightened = [max(lo + margin_k - t, t - hi + margin_k, 0.0) * 0.25 if env.occupied[k] else 0.0 for k, t in enumerate(states[1:, 0])]
+    np.testing.assert_allclose([i["tightened_discomfort_degree_hours"] for i in infos], tightened, atol=1e-12)
+    plain = np.array([i["discomfort_degree_hours"] for i in infos])
+    if margin_k == 0.0:
+        np.testing.assert_array_equal(plain, tightened)
+    else:
+        tightened, outside = np.array(tightened), plain > 0
+        assert outside.any() and ((plain == 0) & (tightened > 0)).any()  # inside the band, within the margin of an edge
+        np.testing.assert_allclose(tightened[outside], plain[outside] + margin_k * 0.25, atol=1e-12)
+    assert rewards == pytest.approx([-(i["cost"] + 0.1 * i["discomfort_degree_hours"]) for i in infos])  # the reward keeps the band
+
+
 # --- bad input -----------------------------------------------------------------------------------
 
 
@@ -338,6 +359,8 @@ def test_an_action_outside_the_space_is_a_value_error_naming_the_space(env_id, a
         ({"tou_prices": (0.1, 0.2)}, "tou_prices"),
         ({"annual_mean_temp_c": 45.0}, "climate"),
         ({"occupied_weekdays": (7,)}, "occupied_weekdays"),
+        ({"comfort_margin_k": 2.0}, "comfort_margin_k"),
+        ({"comfort_margin_k": -0.1}, "comfort_margin_k"),
     ],
 )
 def test_bad_constructor_arguments_are_value_errors(kwargs, match):

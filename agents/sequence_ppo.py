@@ -398,7 +398,7 @@ class SequencePPO(OnPolicyAlgorithm):
         record("train/loss", float(loss.detach()))
         record("train/explained_variance", explained_var)
         if isinstance(self.action_space, spaces.Box):
-            record("train/std", float(torch.exp(policy.log_std).mean()))
+            record("train/std", float(torch.exp(policy.log_std.detach()).mean()))
         record("train/n_updates", self._n_updates, exclude="tensorboard")
         record("train/clip_range", clip_range)
         if clip_range_vf is not None:

@@ -159,6 +159,14 @@ def test_chunked_training_forward_reproduces_rollout_values_and_log_probs(encode
     torch.testing.assert_close(log_probs, old_log_probs, atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.filterwarnings("error::UserWarning")
+def test_a_box_policy_logs_its_std_without_a_torch_warning():
+    """train/std is read from the trainable log_std without touching autograd (torch warns on float() of it)."""
+    model = _agent("gru", _vec(box_actions=True))
+    model.learn(model.n_steps * model.n_envs)
+    assert model.logger.name_to_value["train/std"] == pytest.approx(float(torch.exp(model.policy.log_std.detach()).mean()))
+
+
 @pytest.mark.parametrize("encoder", ENCODERS)
 def test_replay_would_notice_wrong_memory(encoder):
     """The exactness check can fail: chunks started from an empty memory give other values mid-episode."""

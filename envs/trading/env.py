@@ -81,7 +81,8 @@ class TradingEnv(gym.Env):
     borrowing for shorts (``borrow_rate`` per year on the short notional, charged per bar). The
     sum of rewards is the log of final over initial value. ``info`` carries ``portfolio_value``,
     ``position`` (weights, shape ``(A,)``), ``cash``, ``pnl`` (value minus initial cash) and
-    ``costs`` (all costs paid so far, in money).
+    ``costs`` (all costs paid so far, in money); a step's ``info`` also has ``turnover``, that step's traded
+    notional over the portfolio's value at the open (a per-step cost for a turnover constraint).
 
     ## Starting State
 
@@ -241,6 +242,7 @@ class TradingEnv(gym.Env):
         truncated = self._steps == self.episode_length and not terminated
         observation = self._obs_rows[k + 1 : k + 1 + self.window].reshape(self._observation_shape).copy()
         info = self._info(value)
+        info["turnover"] = turnover
         if terminated or truncated:
             info["episode_metrics"] = self._episode_metrics()
             self._episode_over = True

@@ -142,6 +142,10 @@ def test_finrl_metrics_at_the_episode_end(rollout):
     assert metrics["fees"] > 0 and metrics["fees"] < metrics["costs"]
     # All cash to long (1), then every flip sells the long and sells short the same value (2 each).
     assert metrics["turnover"] == pytest.approx(1 + 2 * 119, rel=0.01)
+    # Each step's info says what that step traded; the episode's turnover is their sum.
+    step_turnover = np.array([info["turnover"] for info in infos[1:]])  # infos[0] is the reset's
+    assert step_turnover[0] == pytest.approx(1.0, rel=0.01) and step_turnover[1:] == pytest.approx(2.0, rel=0.05)
+    assert step_turnover.sum() == pytest.approx(metrics["turnover"], rel=1e-12)
     assert {"sharpe", "max_drawdown"} <= set(metrics)
 
 

@@ -167,10 +167,23 @@ def _legends(settings: dict[str, dict[str, Any]]) -> dict[str, str]:
         for i, key in enumerate(keys):
             flat = settings[key]
             if differing:
-                legends[key] = ", ".join(f"{f}={shown[f][i]}" for f in differing)
+                legends[key] = _wrap([f"{f}={shown[f][i]}" for f in differing])
             else:
                 legends[key] = " ".join(str(flat.get(f) or "default") for f in ("algo", "policy.encoder") if f in flat) or "runs"
     return legends
+
+
+def _wrap(parts: list[str], width: int = 48) -> str:
+    """``parts`` joined by ", ", on a new line wherever a line would pass ``width`` characters: a legend that
+    names many differing settings grows down inside its panel instead of running off the plot."""
+    lines = [parts[0]]
+    for part in parts[1:]:
+        if len(lines[-1]) + 2 + len(part) > width:
+            lines[-1] += ","
+            lines.append(part)
+        else:
+            lines[-1] += ", " + part
+    return "\n".join(lines)
 
 
 def _distinct(values: list[Any], width: int = 40) -> list[str]:

@@ -102,3 +102,16 @@ def test_long_values_that_differ_only_at_the_end_stay_apart_in_the_legend(tmp_pa
         _run(root / f"CartPole-v1__gail-ppo__default__s0__t{n}", algo="gail-ppo", gail={"demos": f"{folder}/demos_{n}.npz"})
     legends = sorted(g["legend"] for g in group_curves(read_curves(find_runs([root]))))
     assert legends == ["gail.demos=...10.npz", "gail.demos=...50.npz"]
+
+
+def test_a_legend_naming_many_differing_settings_wraps_inside_the_panel(tmp_path):
+    """Runs that differ in five hyperparameters: the legend names every one, a line of at most 49 characters each
+    (48 and the comma), instead of one 150-character line that ran off the plot."""
+    root = tmp_path / "runs"
+    kwargs = ("learning_rate", "n_steps", "batch_size", "gae_lambda", "clip_range")
+    for i, scale in enumerate((1, 2)):
+        _run(root / f"CartPole-v1__ppo__default__s0__t{i}", algo_kwargs={k: 0.001 * scale * (j + 1) for j, k in enumerate(kwargs)})
+    for group in group_curves(read_curves(find_runs([root]))):
+        lines = group["legend"].split("\n")
+        assert len(lines) > 1 and max(map(len, lines)) <= 49, group["legend"]
+        assert all(f"algo_kwargs.{k}=" in group["legend"] for k in kwargs)

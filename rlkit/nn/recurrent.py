@@ -10,9 +10,10 @@ as soon as any start is present).
 On CPU, GRU training chunks run through `_GRUSequence`, a GRU layer with a hand-written backward pass:
 PyTorch has oneDNN kernels for the CPU LSTM (forward and backward) but runs the CPU GRU as a loop
 of small cell ops that autograd records one by one, ten nodes per step, so a GRU's backward cost
-several times an LSTM's and GRU training ran at half the LSTM's speed. `run_recurrent` also runs
-several GRUs over the same input as one batched recurrence (sequence PPO's actor and critic
-encoders: one chain of small ops instead of two).
+several times an LSTM's and GRU training ran at half the LSTM's speed. Its recurrence, forward and
+backward, is a Numba loop each (`rlkit.nn.gru_kernels`: per step, torch ops cost more in dispatch than
+in arithmetic at these sizes). `run_recurrent` also runs several GRUs over the same input as one
+batched recurrence (sequence PPO's actor and critic encoders: one loop instead of two).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from rlkit.nn.gru_kernels import as_array, gru_backward, gru_forward
 from rlkit.nn.sequence import SequenceModule, reset_rows
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
@@ -175,54 +177,42 @@ class _GRUSequence(torch.autograd.Function):
     ``gi (T, K, B, 3H)``: the input projections ``x W_ih^T + b_ih``; ``h0 (K, B, H)``; ``w_hh (K, 3H, H)``;
     ``b_hh (K, 3H)``. Returns every step's hidden state ``(T, K, B, H)`` and the last ``(K, B, H)``.
 
-    The forward pass is the same few ops per step as torch's cell, with the gates kept; the backward
-    pass needs three ops per step (the recurrence through ``h``), everything else is computed for all
-    steps at once: a third of the op count autograd would record, and no per-node engine overhead.
+    Both recurrences run in `rlkit.nn.gru_kernels` (the forward pass keeps what the backward pass needs);
+    W_hh's and b_hh's gradients are one batched matrix product and one sum over all steps. Float32 uses
+    the kernels' polynomial exp, float64 libm's.
     """
 
     @staticmethod
     def forward(ctx, gi, h0, w_hh, b_hh):  # type: ignore[override]
         steps, k, batch, three_h = gi.shape
-        hidden = three_h // 3
-        rz, n, gh, out = (gi.new_empty(steps, k, batch, size) for size in (2 * hidden, hidden, three_h, hidden))
-        gi_rz, gi_n = gi[..., : 2 * hidden].unbind(0), gi[..., 2 * hidden :].unbind(0)
-        gh_t, gh_rz, gh_n = gh.unbind(0), gh[..., : 2 * hidden].unbind(0), gh[..., 2 * hidden :].unbind(0)
-        rz_t, r_t, z_t = rz.unbind(0), rz[..., :hidden].unbind(0), rz[..., hidden:].unbind(0)
-        n_t, out_t = n.unbind(0), out.unbind(0)
-        w_hh_t, bias = w_hh.transpose(1, 2), b_hh.unsqueeze(1)  # (K, H, 3H), (K, 1, 3H)
-        h = h0
-        for t in range(steps):
-            torch.baddbmm(bias, h, w_hh_t, out=gh_t[t])
-            torch.add(gi_rz[t], gh_rz[t], out=rz_t[t]).sigmoid_()
-            n_now = torch.addcmul(gi_n[t], r_t[t], gh_n[t], out=n_t[t]).tanh_()
-            h = torch.addcmul(n_now, h - n_now, z_t[t], out=out_t[t])  # (1 - z) n + z h
-        ctx.save_for_backward(h0, w_hh, rz, n, gh, out)
-        return out, h.clone()
+        hidden, rows = three_h // 3, steps * k * batch
+        gi, h0, w_hh, b_hh = gi.contiguous(), h0.contiguous(), w_hh.contiguous(), b_hh.contiguous()
+        out, z, dn_pre = (gi.new_empty(steps, k, batch, hidden) for _ in range(3))
+        coef = gi.new_empty(steps, k, batch, 3 * hidden)
+        flat = [as_array(x.view(rows, -1)) for x in (out, z, coef, dn_pre)]
+        gru_forward(as_array(gi.view(rows, three_h)), as_array(h0.view(k * batch, hidden)),
+                    as_array(w_hh.transpose(1, 2).contiguous()), as_array(b_hh), *flat, gi.dtype != torch.float32)  # fmt: skip
+        ctx.save_for_backward(h0, w_hh, out, z, coef, dn_pre)
+        return out, out[-1].clone()
 
     @staticmethod
     def backward(ctx, grad_out, grad_h):  # type: ignore[override]
-        h0, w_hh, rz, n, gh, out = ctx.saved_tensors
+        h0, w_hh, out, z, coef, dn_pre = ctx.saved_tensors
         steps, k, batch, hidden = out.shape
-        r, z = rz[..., :hidden], rz[..., hidden:]
-        h_prev = torch.cat([h0.unsqueeze(0), out[:-1]])  # (T, K, B, H)
-        dn_pre = (1 - z) * (1 - n * n)  # d(pre-tanh n) / dh_t
-        # d(hidden-side gate pre-activations r, z, n) / dh_t, for all steps at once: (T, K, B, 3, H)
-        coef = torch.stack([dn_pre * gh[..., 2 * hidden :] * r * (1 - r), (h_prev - n) * z * (1 - z), dn_pre * r], dim=-2)
+        rows = steps * k * batch
         dh = out.new_zeros(steps + 1, k, batch, hidden)  # dh[t + 1]: dL/dh_t; dh[0]: dL/dh0
         if grad_out is not None:
             dh[1:] = grad_out
         if grad_h is not None:
             dh[steps] += grad_h
-        dgh = out.new_empty(steps, k, batch, 3, hidden)
-        dh_t, dh_row, coef_t, dgh_t, z_t = dh.unbind(0), dh.unsqueeze(-2).unbind(0), coef.unbind(0), dgh.unbind(0), z.unbind(0)
-        dgh_flat = dgh.view(steps, k, batch, 3 * hidden).unbind(0)
-        for t in range(steps - 1, -1, -1):
-            torch.mul(coef_t[t], dh_row[t + 1], out=dgh_t[t])
-            dh_t[t].addcmul_(dh_t[t + 1], z_t[t]).baddbmm_(dgh_flat[t], w_hh)
-        dgh = dgh.view(steps, k, batch, 3 * hidden)
-        dgi = torch.cat([dgh[..., : 2 * hidden], dh[1:] * dn_pre], dim=-1)  # (T, K, B, 3H)
-        dw_hh = torch.einsum("tkbg,tkbh->kgh", dgh, h_prev) if ctx.needs_input_grad[2] else None
-        db_hh = dgh.sum(dim=(0, 2)) if ctx.needs_input_grad[3] else None
+        dgi, dgh = out.new_empty(steps, k, batch, 3 * hidden), out.new_empty(k, steps * batch, 3 * hidden)
+        gru_backward(as_array(w_hh), *(as_array(x.view(-1, x.shape[-1])) for x in (z, coef, dn_pre, dh, dgi, dgh)))
+        dw_hh = db_hh = None
+        if ctx.needs_input_grad[2]:
+            h_prev = torch.cat([h0.unsqueeze(0), out[:-1]]).transpose(0, 1).reshape(k, steps * batch, hidden)
+            dw_hh = torch.bmm(dgh.transpose(1, 2), h_prev)  # (K, 3H, H)
+        if ctx.needs_input_grad[3]:
+            db_hh = dgh.sum(dim=1)
         return dgi, dh[0], dw_hh, db_hh
 
 

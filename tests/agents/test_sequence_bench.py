@@ -25,17 +25,20 @@ def test_memory_suite_prints_every_agent_with_its_ratio_to_recurrent_ppo(capsys)
     assert "× RecurrentPPO" in out and "× RecurrentPPO (CPU time)" in out and "CartPole-v1" in out
 
 
-def test_table_gives_each_rows_time_against_the_lstm_agents_when_it_was_timed():
-    best = {train_memory.REFERENCE: 40.0, "ppo-seq lstm": 4.0, "ppo-seq transformer": 9.0}
-    cpu = {train_memory.REFERENCE: 30.0, "ppo-seq lstm": 3.0, "ppo-seq transformer": 6.0}
+def test_table_gives_each_rows_time_against_the_lstm_agents_and_mlp_ppos_when_timed():
+    best = {train_memory.REFERENCE: 40.0, "ppo-seq lstm": 4.0, "ppo-seq transformer": 9.0, train_memory.MLP: 3.0}
+    cpu = {train_memory.REFERENCE: 30.0, "ppo-seq lstm": 3.0, "ppo-seq transformer": 6.0, train_memory.MLP: 2.0}
     returns, env_steps = dict.fromkeys(best, 20.0), dict.fromkeys(best, 2048)
     header, rows = train_memory.table_rows(best, cpu, 1000, returns, env_steps)
-    assert header == ["agent", "steps/s", "× RecurrentPPO", "× RecurrentPPO (CPU time)", "time ÷ ppo-seq lstm", "ep_rew_mean", "env steps"]
-    assert rows[2] == ["ppo-seq transformer", pytest.approx(1000 / 9), pytest.approx(40 / 9), pytest.approx(5.0), pytest.approx(2.25), 20.0, 2048]
-    assert rows[1][4] == 1.0
-    without = {k: v for k, v in best.items() if k != "ppo-seq lstm"}
-    header, rows = train_memory.table_rows(without, cpu, 1000, returns, env_steps)
-    assert "time ÷ ppo-seq lstm" not in header and all(len(row) == len(header) for row in rows)
+    assert header == ["agent", "steps/s", "× RecurrentPPO", "× RecurrentPPO (CPU time)", "time ÷ ppo-seq lstm", "time ÷ PPO MLP",
+                      "ep_rew_mean", "env steps"]  # fmt: skip
+    assert rows[2] == ["ppo-seq transformer", pytest.approx(1000 / 9), pytest.approx(40 / 9), pytest.approx(5.0), pytest.approx(2.25),
+                       pytest.approx(3.0), 20.0, 2048]  # fmt: skip
+    assert rows[1][4] == 1.0 and rows[3][5] == 1.0
+    for left_out, column in (("ppo-seq lstm", "time ÷ ppo-seq lstm"), (train_memory.MLP, "time ÷ PPO MLP")):
+        without = {k: v for k, v in best.items() if k != left_out}
+        header, rows = train_memory.table_rows(without, cpu, 1000, returns, env_steps)
+        assert column not in header and len(header) == 7 and all(len(row) == len(header) for row in rows)
 
 
 def test_models_share_env_rollout_and_width():

@@ -209,7 +209,10 @@ def test_dqn_seq_on_an_env_without_masks_trains_as_before_masks_were_read():
     assert model.replay_buffer.action_masks is None and model._last_action_masks is None
     assert "".join(map(str, model.replay_buffer.actions[:120].T.reshape(-1).tolist())) == NO_MASK_ACTIONS
     total = float(sum(v.double().abs().sum() for v in model.policy.state_dict().values()))
-    assert total == pytest.approx(NO_MASK_PARAMETER_SUM, rel=1e-9)
+    # rel 1e-7, not 1e-9: since the GRU's training recurrence became rlkit.nn.gru_kernels (a float32 polynomial exp,
+    # another summation order) the sum differs from that code's by 1.2e-9 relative; a change in what is trained
+    # moves it by orders of magnitude more.
+    assert total == pytest.approx(NO_MASK_PARAMETER_SUM, rel=1e-7)
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,8 @@ shared with other work, RecurrentPPO's long runs cannot dodge the other processe
 can, which inflates the wall-time ratio; CPU time leaves out the time other processes held the core,
 so its ratio moves less from run to run (with ``--threads 1`` it is the work itself). When the LSTM agent
 is timed, ``time ÷ ppo-seq lstm`` gives each row's wall time over the LSTM agent's (the Transformer's "within
-2× of the LSTM" target is a value <= 2 there). The last column, ``ep_rew_mean`` after all of a row's learns (the same number of env steps for every
+2× of the LSTM" target is a value <= 2 there), and ``time ÷ PPO MLP`` over SB3's feed-forward PPO's (the GRU's
+"within 2×" target). The last column, ``ep_rew_mean`` after all of a row's learns (the same number of env steps for every
 row), is a rough check that the speed does not come from learning less per step.
 """
 
@@ -53,6 +54,8 @@ except ImportError:
     RecurrentPPO = None
 
 REFERENCE = "RecurrentPPO (sb3-contrib)"
+MLP = "PPO MLP (SB3)"
+SHORT = {"ppo-seq lstm": "ppo-seq lstm", MLP: "PPO MLP"}  # column titles
 
 
 def _common(width: int) -> dict[str, Any]:
@@ -91,7 +94,7 @@ def build_models(env_id: str, n_envs: int, width: int, seed: int, encoders: tupl
             **_common(width),
         )  # fmt: skip
     if mlp:
-        models["PPO MLP (SB3)"] = PPO("MlpPolicy", env(), seed=seed, device="cpu", policy_kwargs=dict(net_arch=[width]), **_common(width))
+        models[MLP] = PPO("MlpPolicy", env(), seed=seed, device="cpu", policy_kwargs=dict(net_arch=[width]), **_common(width))
     return models
 
 
@@ -143,14 +146,16 @@ def time_learns(models: dict[str, Any], steps: int, repeat: int, seed: int) -> t
 def table_rows(best: dict[str, float], best_cpu: dict[str, float], steps: int, returns: dict[str, float],
                env_steps: dict[str, int]) -> tuple[list[str], list[list]]:  # fmt: skip
     """The table from each row's best wall and CPU time of a ``steps``-step learn: steps/s, speed-up over
-    RecurrentPPO (wall and CPU time) and, when the LSTM agent was timed, how many times its wall time each
-    row took (the issue's "Transformer within 2× of the LSTM")."""
-    reference, reference_cpu, lstm = best[REFERENCE], best_cpu[REFERENCE], best.get("ppo-seq lstm")
-    header = ["agent", "steps/s", "× RecurrentPPO", "× RecurrentPPO (CPU time)"] + (["time ÷ ppo-seq lstm"] if lstm else [])
+    RecurrentPPO (wall and CPU time) and, for each of the LSTM agent and SB3's MLP PPO that was timed, how
+    many times its wall time each row took (the targets "Transformer within 2× of the LSTM" and "GRU
+    within 2× of feed-forward PPO")."""
+    reference, reference_cpu = best[REFERENCE], best_cpu[REFERENCE]
+    against = [(label, best[label]) for label in ("ppo-seq lstm", MLP) if label in best]
+    header = ["agent", "steps/s", "× RecurrentPPO", "× RecurrentPPO (CPU time)"] + [f"time ÷ {SHORT[label]}" for label, _ in against]
     rows = []
     for label in best:
         row = [label, steps / best[label], reference / best[label], reference_cpu / best_cpu[label]]
-        rows.append(row + ([best[label] / lstm] if lstm else []) + [returns[label], env_steps[label]])
+        rows.append(row + [best[label] / time for _, time in against] + [returns[label], env_steps[label]])
     return header + ["ep_rew_mean", "env steps"], rows
 
 

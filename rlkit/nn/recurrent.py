@@ -25,6 +25,7 @@ from rlkit.nn.gru_kernels import as_array, gru_backward, gru_forward
 from rlkit.nn.sequence import SequenceModule, reset_rows
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
+NUMBA_MAX_STEP_PRODUCT = 2**22  # multiply-adds of one step's recurrent product, K x B x 3H x H
 
 
 class RecurrentEncoder(SequenceModule):
@@ -165,7 +166,11 @@ def _gru_stacked(
         else:
             gi = torch.matmul(inp, w_ih.transpose(1, 2)) + b_ih.unsqueeze(1)  # (T, K, B, 3H)
         h0 = torch.stack([state[0][:, layer] for state in states])  # (K, B, H)
-        inp, h = _GRUSequence.apply(gi, h0, w_hh, b_hh)  # (T, K, B, H), (K, B, H)
+        # The Numba kernels' products are plain loops: per step they beat torch's few-microsecond dispatches at
+        # small sizes, and lose to MKL's GEMM at large ones (K = 2: ahead at B x H = 8 x 64 to 32 x 128, behind at
+        # 16 x 256, where a step's product is 2^22.6 multiply-adds).
+        recurrence = _GRUSequence if k * batch * 3 * hidden * hidden <= NUMBA_MAX_STEP_PRODUCT else _GRUSequenceOps
+        inp, h = recurrence.apply(gi, h0, w_hh, b_hh)  # (T, K, B, H), (K, B, H)
         finals.append(h)
     h_n = torch.stack(finals, dim=2)  # (K, B, L, H)
     return tuple(inp[:, i].transpose(0, 1) for i in range(k)), tuple((h_n[i],) for i in range(k))
@@ -213,6 +218,61 @@ class _GRUSequence(torch.autograd.Function):
             dw_hh = torch.bmm(dgh.transpose(1, 2), h_prev)  # (K, 3H, H)
         if ctx.needs_input_grad[3]:
             db_hh = dgh.sum(dim=1)
+        return dgi, dh[0], dw_hh, db_hh
+
+
+class _GRUSequenceOps(torch.autograd.Function):
+    """`_GRUSequence` as torch ops per step, for recurrent products too large for the Numba kernels (see
+    `_gru_stacked`); same arguments and results.
+
+    The forward pass is the same few ops per step as torch's cell, with the gates kept; the backward
+    pass needs three ops per step (the recurrence through ``h``), everything else is computed for all
+    steps at once: a third of the op count autograd would record, and no per-node engine overhead.
+    """
+
+    @staticmethod
+    def forward(ctx, gi, h0, w_hh, b_hh):  # type: ignore[override]
+        steps, k, batch, three_h = gi.shape
+        hidden = three_h // 3
+        rz, n, gh, out = (gi.new_empty(steps, k, batch, size) for size in (2 * hidden, hidden, three_h, hidden))
+        gi_rz, gi_n = gi[..., : 2 * hidden].unbind(0), gi[..., 2 * hidden :].unbind(0)
+        gh_t, gh_rz, gh_n = gh.unbind(0), gh[..., : 2 * hidden].unbind(0), gh[..., 2 * hidden :].unbind(0)
+        rz_t, r_t, z_t = rz.unbind(0), rz[..., :hidden].unbind(0), rz[..., hidden:].unbind(0)
+        n_t, out_t = n.unbind(0), out.unbind(0)
+        w_hh_t, bias = w_hh.transpose(1, 2), b_hh.unsqueeze(1)  # (K, H, 3H), (K, 1, 3H)
+        h = h0
+        for t in range(steps):
+            torch.baddbmm(bias, h, w_hh_t, out=gh_t[t])
+            torch.add(gi_rz[t], gh_rz[t], out=rz_t[t]).sigmoid_()
+            n_now = torch.addcmul(gi_n[t], r_t[t], gh_n[t], out=n_t[t]).tanh_()
+            h = torch.addcmul(n_now, h - n_now, z_t[t], out=out_t[t])  # (1 - z) n + z h
+        ctx.save_for_backward(h0, w_hh, rz, n, gh, out)
+        return out, h.clone()
+
+    @staticmethod
+    def backward(ctx, grad_out, grad_h):  # type: ignore[override]
+        h0, w_hh, rz, n, gh, out = ctx.saved_tensors
+        steps, k, batch, hidden = out.shape
+        r, z = rz[..., :hidden], rz[..., hidden:]
+        h_prev = torch.cat([h0.unsqueeze(0), out[:-1]])  # (T, K, B, H)
+        dn_pre = (1 - z) * (1 - n * n)  # d(pre-tanh n) / dh_t
+        # d(hidden-side gate pre-activations r, z, n) / dh_t, for all steps at once: (T, K, B, 3, H)
+        coef = torch.stack([dn_pre * gh[..., 2 * hidden :] * r * (1 - r), (h_prev - n) * z * (1 - z), dn_pre * r], dim=-2)
+        dh = out.new_zeros(steps + 1, k, batch, hidden)  # dh[t + 1]: dL/dh_t; dh[0]: dL/dh0
+        if grad_out is not None:
+            dh[1:] = grad_out
+        if grad_h is not None:
+            dh[steps] += grad_h
+        dgh = out.new_empty(steps, k, batch, 3, hidden)
+        dh_t, dh_row, coef_t, dgh_t, z_t = dh.unbind(0), dh.unsqueeze(-2).unbind(0), coef.unbind(0), dgh.unbind(0), z.unbind(0)
+        dgh_flat = dgh.view(steps, k, batch, 3 * hidden).unbind(0)
+        for t in range(steps - 1, -1, -1):
+            torch.mul(coef_t[t], dh_row[t + 1], out=dgh_t[t])
+            dh_t[t].addcmul_(dh_t[t + 1], z_t[t]).baddbmm_(dgh_flat[t], w_hh)
+        dgh = dgh.view(steps, k, batch, 3 * hidden)
+        dgi = torch.cat([dgh[..., : 2 * hidden], dh[1:] * dn_pre], dim=-1)  # (T, K, B, 3H)
+        dw_hh = torch.einsum("tkbg,tkbh->kgh", dgh, h_prev) if ctx.needs_input_grad[2] else None
+        db_hh = dgh.sum(dim=(0, 2)) if ctx.needs_input_grad[3] else None
         return dgi, dh[0], dw_hh, db_hh
 
 

@@ -6,7 +6,8 @@ import torch
 from torch import nn
 
 from rlkit.nn.gru_kernels import _exp_into
-from rlkit.nn.recurrent import _GRUSequence
+from rlkit.nn import recurrent
+from rlkit.nn.recurrent import _GRUSequence, _GRUSequenceOps
 
 ULP = 2.0**-23  # float32's relative spacing at 1
 
@@ -51,9 +52,10 @@ def _torch_gru_stacked(gi, h0, w_hh, b_hh):
     return torch.stack(outs, dim=1), torch.stack(hs)
 
 
+@pytest.mark.parametrize("recurrence", [_GRUSequence, _GRUSequenceOps])  # Numba kernels; torch ops (large products)
 @pytest.mark.parametrize("scale", [1.0, 30.0])  # 30: saturated gates
-def test_float32_gru_matches_torch_cell_forward_and_backward(scale):
-    """Outputs and every gradient of K = 2 stacked float32 GRUs (the polynomial exp) against torch's float32 maths."""
+def test_float32_gru_matches_torch_cell_forward_and_backward(recurrence, scale):
+    """Outputs and every gradient of K = 2 stacked float32 GRUs against torch's float32 maths."""
     g = torch.Generator().manual_seed(3)
     steps, k, batch, hidden = 9, 2, 5, 16
     inputs = [
@@ -70,13 +72,23 @@ def test_float32_gru_matches_torch_cell_forward_and_backward(scale):
         ((out * weight).sum() + (h * h).sum()).backward()
         return out, h, [x.grad for x in leaves]
 
-    got_out, got_h, got_grads = run(_GRUSequence.apply)
+    got_out, got_h, got_grads = run(recurrence.apply)
     ref_out, ref_h, ref_grads = run(_torch_gru_stacked)
     torch.testing.assert_close(got_out, ref_out, atol=2e-6, rtol=1e-5)
     torch.testing.assert_close(got_h, ref_h, atol=2e-6, rtol=1e-5)
     for name, a, b in zip(["gi", "h0", "w_hh", "b_hh"], got_grads, ref_grads):
         torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4, msg=name)
         assert a.abs().max() > 0, name
+
+
+@pytest.mark.parametrize("limit, expected", [(recurrent.NUMBA_MAX_STEP_PRODUCT, _GRUSequence), (0, _GRUSequenceOps)])
+def test_stacked_gru_uses_the_numba_kernels_up_to_the_size_limit(monkeypatch, limit, expected):
+    monkeypatch.setattr(recurrent, "NUMBA_MAX_STEP_PRODUCT", limit)
+    used = []
+    monkeypatch.setattr(expected, "apply", lambda *args, _apply=expected.apply: used.append(expected) or _apply(*args))
+    encoder = recurrent.RecurrentEncoder(3, 8, cell="gru")
+    encoder(torch.randn(2, 5, 3), torch.zeros(2, 5, dtype=torch.bool), None)
+    assert used == [expected]
 
 
 def test_nan_input_gives_nan_from_that_step_on():

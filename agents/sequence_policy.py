@@ -32,6 +32,7 @@ from gymnasium import spaces
 from stable_baselines3.common.policies import BasePolicy
 from torch import nn
 
+from agents.sequence_aux import RewardPredictor
 from agents.sequence_heads import SUPPORTED_ACTION_SPACES, ActionHead, check_action_space, mask_width, n_params
 from agents.sequence_previous import PreviousInputs
 from rlkit.nn import make_encoder, sequence_encoder_names
@@ -84,6 +85,8 @@ class SequenceActorCriticPolicy(BasePolicy):
         first step); see `agents.sequence_previous`.
     :param prev_reward: the encoders also read the previous reward (zero at an episode's first step); ``predict``
         then needs ``reward=`` (the reward of the previous action).
+    :param aux_reward: a `agents.sequence_aux.RewardPredictor` head on the actor's features (``reward_predictor``),
+        trained by sequence PPO's ``aux_reward_coef``, which sets this.
     :param torch_compile: run the policy's forward through ``torch.compile`` (``nn.Module.compile``; the
         parameters and checkpoints are unchanged). It fuses small ops, which pays where they dominate: the
         ``transformer`` with few envs and one layer (``rlkit bench train --suite memory``, one CPU thread: a
@@ -112,6 +115,7 @@ class SequenceActorCriticPolicy(BasePolicy):
         torch_compile: bool = False,
         prev_action: bool = False,
         prev_reward: bool = False,
+        aux_reward: bool = False,
     ) -> None:
         if optimizer_kwargs is None:
             # SB3's PPO eps; fused: the whole Adam step in one kernel per parameter group (about 3x faster
@@ -154,6 +158,7 @@ class SequenceActorCriticPolicy(BasePolicy):
         if isinstance(action_space, spaces.Box):
             self.log_std = nn.Parameter(torch.full((n_params(action_space),), float(log_std_init)))
         self.value_net = nn.Linear(vf_dim, 1)
+        self.reward_predictor = RewardPredictor(self.encoder.output_dim, action_space) if aux_reward else None
         self.frozen = False
         if freeze_encoder:
             self.freeze_encoders()
@@ -238,16 +243,20 @@ class SequenceActorCriticPolicy(BasePolicy):
         state: tuple[torch.Tensor, ...] | None,
         action_masks: torch.Tensor | None = None,
         chunk: tuple[torch.Tensor, torch.Tensor] | None = None,
-    ) -> tuple[Any, torch.Tensor, tuple[torch.Tensor, ...]]:
+        return_features: bool = False,
+    ) -> tuple[Any, ...]:
         """``obs (B, T, *obs_shape)``, ``episode_starts (B, T)``, ``action_masks (B, T, mask_width)`` bool or None
         -> (action distribution over ``(B, T)``, values ``(B, T)``, new state). ``chunk``: the T steps' ``(actions,
         rewards)`` (actions as ``actions_from_buffer`` gives them), for a policy that reads the previous action or
-        reward over T > 1 steps; with T = 1 the memory holds them (write them with ``remember`` after acting)."""
+        reward over T > 1 steps; with T = 1 the memory holds them (write them with ``remember`` after acting).
+        ``return_features``: the actor's features ``(B, T, F)`` as a fourth element."""
         obs, state, extra = self._with_previous(obs, episode_starts, state, chunk)
-        dist, values, new_state = self._forward(obs, episode_starts, state, action_masks)
+        dist, values, new_state, features = self._forward(obs, episode_starts, state, action_masks)
+        if return_features:
+            return dist, values, tuple(new_state) + extra, features
         return dist, values, tuple(new_state) + extra
 
-    def _forward(self, obs: Any, episode_starts: torch.Tensor, state: Any, action_masks: Any) -> tuple[Any, torch.Tensor, tuple]:
+    def _forward(self, obs: Any, episode_starts: torch.Tensor, state: Any, action_masks: Any) -> tuple[Any, torch.Tensor, tuple, torch.Tensor]:
         if self.critic_encoder is None:
             features, new_state = self.encoder(obs, episode_starts, state)  # (B, T, F)
             critic_features = features
@@ -274,7 +283,7 @@ class SequenceActorCriticPolicy(BasePolicy):
                 critic_features, new_critic = self.critic_encoder(obs, episode_starts, critic_state)  # (B, T, F)
             new_state = new_actor + new_critic
         values = self.value_net(self.vf_net(critic_features)).squeeze(-1)  # (B, T)
-        return self._distribution(features, action_masks), values, new_state
+        return self._distribution(features, action_masks), values, new_state, features
 
     def predict_values(self, obs: Any, episode_starts: torch.Tensor, state: tuple[torch.Tensor, ...] | None) -> torch.Tensor:
         """Critic only: values ``(B, T)`` (T = 1 where the policy reads previous-step inputs)."""
@@ -322,5 +331,6 @@ class SequenceActorCriticPolicy(BasePolicy):
             activation_fn=self.activation_fn, ortho_init=self.ortho_init, log_std_init=self.log_std_init,
             share_encoder=self.share_encoder, freeze_encoder=self.frozen, torch_compile=self.torch_compile,
             prev_action=self.previous.prev_action, prev_reward=self.previous.prev_reward,
+            aux_reward=self.reward_predictor is not None,
         )  # fmt: skip
         return data

@@ -97,6 +97,7 @@ class SequencePPO(OnPolicyAlgorithm):
     :param use_action_masks: apply ``info["action_mask"]`` (Discrete actions) in rollouts and training. A
         masked policy never learns to avoid the masked actions itself, so it needs the masks at test time
         too (``predict(..., action_masks=...)``); without them (False) it learns from the env's rewards.
+    :param aux_reward_coef: weight of the auxiliary reward-prediction loss (`agents.sequence_aux`; 0: off, no head).
     :param stats_window_size: episodes averaged in ``rollout/ep_rew_mean``.
     :param tensorboard_log: TensorBoard directory (None: off).
     :param policy_kwargs: `SequenceActorCriticPolicy` arguments (``encoder``, ``encoder_kwargs``, ``net_arch``, …).
@@ -128,6 +129,7 @@ class SequencePPO(OnPolicyAlgorithm):
         target_kl: float | None = None,
         bptt_len: int = 32,
         use_action_masks: bool = True,
+        aux_reward_coef: float = 0.0,
         stats_window_size: int = 100,
         tensorboard_log: str | None = None,
         policy_kwargs: dict[str, Any] | None = None,
@@ -140,6 +142,10 @@ class SequencePPO(OnPolicyAlgorithm):
             raise ValueError(f"bptt_len={bptt_len!r}; expected an integer >= 1 (the truncated-BPTT chunk length, e.g. 32)")
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size={batch_size!r}; expected an integer >= 1 (env steps per minibatch)")
+        if isinstance(aux_reward_coef, bool) or not isinstance(aux_reward_coef, (int, float)) or not 0 <= aux_reward_coef < math.inf:
+            raise ValueError(f"aux_reward_coef={aux_reward_coef!r}; expected a finite number >= 0 (0: no reward prediction)")
+        if "aux_reward" in (policy_kwargs or {}):
+            raise ValueError("policy_kwargs aux_reward is set by aux_reward_coef; drop it and pass aux_reward_coef > 0")
         env = self._as_vec_env(env)
         if getattr(env, "action_space", None) is not None:  # before SB3 builds anything for it
             check_action_space(env.action_space)
@@ -175,6 +181,7 @@ class SequencePPO(OnPolicyAlgorithm):
         self.target_kl = target_kl
         self.bptt_len = int(bptt_len)
         self.use_action_masks = bool(use_action_masks)
+        self.aux_reward_coef = float(aux_reward_coef)
         self._last_memory: tuple[Any, ...] | None = None
         # Shuffles the chunks; an attribute of the agent (saved with it) so that a resumed run draws
         # the same minibatches as one that never stopped.
@@ -198,6 +205,7 @@ class SequencePPO(OnPolicyAlgorithm):
     def _setup_model(self) -> None:
         self._setup_lr_schedule()
         self.set_random_seed(self.seed)
+        self.policy_kwargs["aux_reward"] = self.aux_reward_coef > 0  # saved with the agent: a loaded one has its head
         self.policy = self.policy_class(self.observation_space, self.action_space, self.lr_schedule, **self.policy_kwargs)
         self.policy = self.policy.to(self.device)
         width = self.policy.mask_width
@@ -318,7 +326,7 @@ class SequencePPO(OnPolicyAlgorithm):
         n_minibatches = max(1, (self.n_steps * self.n_envs) // self.batch_size)
         chunks_per_batch = max(1, math.ceil(n_chunks / n_minibatches))
 
-        stats: dict[str, list[torch.Tensor]] = {"pg": [], "vf": [], "ent": [], "kl": [], "clip": []}
+        stats: dict[str, list[torch.Tensor]] = {"pg": [], "vf": [], "ent": [], "kl": [], "clip": [], "aux": []}
         # Listed once per update: walking the module tree for every minibatch cost more than the clipping
         # itself (Transformer policy: clip_grad_norm_ 372 -> 162 us).
         parameters = list(policy.parameters())
@@ -358,7 +366,7 @@ class SequencePPO(OnPolicyAlgorithm):
             masks = masks.bool() | ~valid.unsqueeze(-1)  # padding: any action (never scored)
         actions = policy.actions_from_buffer(batch.actions)  # (B, T) | (B, T, k)
         chunk = (actions, batch.rewards) if policy.previous.active else None
-        dist, values, _ = policy(batch.observations, batch.episode_starts, batch.states, masks, chunk)  # (B, T)
+        dist, values, _, features = policy(batch.observations, batch.episode_starts, batch.states, masks, chunk, return_features=True)
         log_prob = dist.log_prob(actions)  # (B, T)
 
         def mean(x: torch.Tensor) -> torch.Tensor:
@@ -378,12 +386,16 @@ class SequencePPO(OnPolicyAlgorithm):
         value_loss = mean((batch.returns - values) ** 2)
         entropy_loss = -mean(dist.entropy())
         loss = policy_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
+        extra = {}
+        if policy.reward_predictor is not None:
+            extra["aux"] = policy.reward_predictor.loss(features, actions, batch.rewards, valid)
+            loss = loss + self.aux_reward_coef * extra["aux"]
 
         with torch.no_grad():
             approx_kl = mean((ratio - 1) - log_ratio)
             clip_fraction = mean(((ratio - 1).abs() > clip_range).float())
         return loss, {"pg": policy_loss.detach(), "vf": value_loss.detach(), "ent": entropy_loss.detach(),
-                      "kl": approx_kl, "clip": clip_fraction}  # fmt: skip
+                      "kl": approx_kl, "clip": clip_fraction, **{k: v.detach() for k, v in extra.items()}}  # fmt: skip
 
     def _record_train(self, stats: dict[str, list[torch.Tensor]], loss: torch.Tensor, clip_range: float,
                       clip_range_vf: float | None) -> None:  # fmt: skip
@@ -397,6 +409,8 @@ class SequencePPO(OnPolicyAlgorithm):
         record("train/clip_fraction", float(torch.stack(stats["clip"]).mean()))
         record("train/loss", float(loss.detach()))
         record("train/explained_variance", explained_var)
+        if stats["aux"]:
+            record("train/aux_reward_loss", float(torch.stack(stats["aux"]).mean()))
         if isinstance(self.action_space, spaces.Box):
             record("train/std", float(torch.exp(policy.log_std.detach()).mean()))
         record("train/n_updates", self._n_updates, exclude="tensorboard")

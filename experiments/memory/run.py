@@ -41,12 +41,14 @@ HERE = Path(__file__).resolve().parent
 
 
 # "groundhog-tuned": the same env as "groundhog" with the hyperparameters tuned on it afterwards (MLP and LSTM);
-# "groundhog-easy-long": "groundhog-easy"'s LSTM and MLP given 10x the steps.
-ENV_ORDER = ("groundhog", "groundhog-tuned", "groundhog-easy", "groundhog-easy-long", "partialview", "minigrid",
-             "pendulum-po", "pendulum-po-noisy", "hvac-po", "groundhog-easy-dqn")  # the last four: offpolicy.yaml
-AGENT_ORDER = ("mlp", "lstm", "gru", "tcn", "transformer", "sac", "sac-gru", "dqn-gru")
-AGENT_LABEL = {"mlp": "MLP-PPO (SB3)", "lstm": "ppo-seq LSTM", "gru": "ppo-seq GRU", "tcn": "ppo-seq TCN", "transformer": "ppo-seq Transformer",
-               "sac": "MLP-SAC (SB3)", "sac-gru": "sac-seq GRU", "dqn-gru": "dqn-seq GRU"}
+# "groundhog-easy-long": "groundhog-easy"'s LSTM and MLP given 10x the steps; "groundhog-easy-aux": its GRU with
+# reward prediction.
+ENV_ORDER = ("groundhog", "groundhog-tuned", "groundhog-easy", "groundhog-easy-long", "groundhog-easy-aux", "partialview",
+             "minigrid", "pendulum-po", "pendulum-po-noisy", "hvac-po", "groundhog-easy-dqn")  # the last four: offpolicy.yaml
+AGENT_ORDER = ("mlp", "lstm", "gru", "gru-aux", "tcn", "transformer", "sac", "sac-gru", "dqn-gru")
+AGENT_LABEL = {"mlp": "MLP-PPO (SB3)", "lstm": "ppo-seq LSTM", "gru": "ppo-seq GRU", "gru-aux": "ppo-seq GRU + reward prediction",
+               "tcn": "ppo-seq TCN", "transformer": "ppo-seq Transformer", "sac": "MLP-SAC (SB3)", "sac-gru": "sac-seq GRU",
+               "dqn-gru": "dqn-seq GRU"}
 
 
 BENCHMARK = HERE / "benchmark.yaml"

@@ -75,6 +75,18 @@ from rlkit.vec_env import VectorEnvAdapter
 SelfSequencePPO = TypeVar("SelfSequencePPO", bound="SequencePPO")
 
 
+def _check_arguments(bptt_len: Any, batch_size: Any, aux_reward_coef: Any, policy_kwargs: dict[str, Any] | None) -> None:
+    """`SequencePPO`'s own arguments, each refused with a one-line ValueError."""
+    if isinstance(bptt_len, bool) or not isinstance(bptt_len, (int, np.integer)) or bptt_len < 1:
+        raise ValueError(f"bptt_len={bptt_len!r}; expected an integer >= 1 (the truncated-BPTT chunk length, e.g. 32)")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size={batch_size!r}; expected an integer >= 1 (env steps per minibatch)")
+    if isinstance(aux_reward_coef, bool) or not isinstance(aux_reward_coef, (int, float)) or not 0 <= aux_reward_coef < math.inf:
+        raise ValueError(f"aux_reward_coef={aux_reward_coef!r}; expected a finite number >= 0 (0: no reward prediction)")
+    if "aux_reward" in (policy_kwargs or {}):
+        raise ValueError("policy_kwargs aux_reward is set by aux_reward_coef; drop it and pass aux_reward_coef > 0")
+
+
 class SequencePPO(OnPolicyAlgorithm):
     """PPO with a sequence-encoder policy; see the module docstring.
 
@@ -138,14 +150,7 @@ class SequencePPO(OnPolicyAlgorithm):
         device: torch.device | str = "auto",
         _init_setup_model: bool = True,
     ):
-        if isinstance(bptt_len, bool) or not isinstance(bptt_len, (int, np.integer)) or bptt_len < 1:
-            raise ValueError(f"bptt_len={bptt_len!r}; expected an integer >= 1 (the truncated-BPTT chunk length, e.g. 32)")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"batch_size={batch_size!r}; expected an integer >= 1 (env steps per minibatch)")
-        if isinstance(aux_reward_coef, bool) or not isinstance(aux_reward_coef, (int, float)) or not 0 <= aux_reward_coef < math.inf:
-            raise ValueError(f"aux_reward_coef={aux_reward_coef!r}; expected a finite number >= 0 (0: no reward prediction)")
-        if "aux_reward" in (policy_kwargs or {}):
-            raise ValueError("policy_kwargs aux_reward is set by aux_reward_coef; drop it and pass aux_reward_coef > 0")
+        _check_arguments(bptt_len, batch_size, aux_reward_coef, policy_kwargs)
         env = self._as_vec_env(env)
         if getattr(env, "action_space", None) is not None:  # before SB3 builds anything for it
             check_action_space(env.action_space)

@@ -64,7 +64,7 @@ def gru_forward(gi, h0, w_hh_t, b_hh, out, z, coef, dn_pre, exact):  # pragma: n
     batch, steps = kb // members, rows // kb
     gh = np.empty((kb, gates), gi.dtype)  # the hidden-side pre-activations of one step
     pre, pre_n = np.empty(kb * 2 * hidden, gi.dtype), np.empty(kb * hidden, gi.dtype)  # exp arguments: r, z; n
-    ex, ex_n = np.empty_like(pre), np.empty_like(pre_n)
+    ex, ex_n, r = np.empty_like(pre), np.empty_like(pre_n), np.empty_like(pre_n)  # r: the reset gate, for the last pass
     scale = np.empty(pre.size, np.int32)
     h_prev = h0.copy()
     for t in range(steps):
@@ -90,11 +90,12 @@ def gru_forward(gi, h0, w_hh_t, b_hh, out, z, coef, dn_pre, exact):  # pragma: n
         for row in range(kb):
             for i in range(hidden):  # tanh(v) = 1 - 2 / (exp(2v) + 1)
                 r_i = _ONE / (_ONE + ex[row * 2 * hidden + i])
+                r[row * hidden + i] = r_i
                 pre_n[row * hidden + i] = _TWO * (gi[base + row, 2 * hidden + i] + r_i * gh[row, 2 * hidden + i])
         _exp_into(pre_n, ex_n, scale, exact)
         for row in range(kb):
             for i in range(hidden):
-                r_i = _ONE / (_ONE + ex[row * 2 * hidden + i])
+                r_i = r[row * hidden + i]
                 z_i = _ONE / (_ONE + ex[row * 2 * hidden + hidden + i])
                 n_i = _ONE - _TWO / (ex_n[row * hidden + i] + _ONE)
                 h_i = h_prev[row, i]

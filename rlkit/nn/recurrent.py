@@ -204,7 +204,6 @@ class _GRUSequence(torch.autograd.Function):
     def backward(ctx, grad_out, grad_h):  # type: ignore[override]
         h0, w_hh, out, z, coef, dn_pre = ctx.saved_tensors
         steps, k, batch, hidden = out.shape
-        rows = steps * k * batch
         dh = out.new_zeros(steps + 1, k, batch, hidden)  # dh[t + 1]: dL/dh_t; dh[0]: dL/dh0
         if grad_out is not None:
             dh[1:] = grad_out

@@ -75,7 +75,7 @@ def test_coefficient_zero_is_the_agent_without_it():
         return model
 
     plain, zero = run(), run(aux_reward_coef=0.0)
-    assert zero.policy.reward_predictor is None and "aux_reward_loss" not in str(zero.logger.name_to_value)
+    assert zero.policy.reward_predictor is None and "train/aux_reward_loss" not in zero.logger.name_to_value
     a, b = plain.policy.state_dict(), zero.policy.state_dict()
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
